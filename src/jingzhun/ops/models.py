@@ -63,3 +63,25 @@ class RunRecord(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class LinkDecision(Base):
+    """A clerk's decision on a candidate pair from probabilistic linkage, reused in later months.
+
+    ``record_fingerprint`` is a hash of the feed record's identifying fields (normalised name, raw ID
+    number, birth date, sex, region), so the same person appearing again in next month's feed with the
+    same details reuses the decision instead of asking again.
+    """
+
+    __tablename__ = "link_decision"
+    __table_args__ = (UniqueConstraint("feed", "record_fingerprint", "person_id", name="uq_link_decision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feed: Mapped[str] = mapped_column(String(40))
+    record_fingerprint: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(10))  # accept | reject
+    score: Mapped[float | None] = mapped_column(nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,4 +1,4 @@
-"""import and run ledgers
+"""import and run ledgers, linkage decisions
 
 Revision ID: 0001
 Revises:
@@ -52,8 +52,22 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_run_period", "run_ledger", ["period"])
+    op.create_table(
+        "link_decision",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("feed", sa.String(40), nullable=False),
+        sa.Column("record_fingerprint", sa.String(64), nullable=False),
+        sa.Column("person_id", sa.String(40), nullable=False),
+        sa.Column("decision", sa.String(10), nullable=False),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("decided_by", sa.String(100), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.UniqueConstraint("feed", "record_fingerprint", "person_id", name="uq_link_decision"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("link_decision")
     op.drop_table("run_ledger")
     op.drop_table("import_ledger")
