@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jingzhun.errors import InvalidRegionCode, Location, LocatedError
+from jingzhun.textio import decode_bytes
 
 LEVELS = ("province", "city", "county", "township", "village")
 LEVEL_ZH = {"province": "省", "city": "市", "county": "县", "township": "乡镇", "village": "行政村"}
@@ -133,15 +134,10 @@ def load_csv(path: str | Path, encoding: str | None = None) -> list[Region]:
     """
     path = Path(path)
     raw = path.read_bytes()
-    text = None
-    for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise LocatedError("cannot decode file as UTF-8 or GB18030", Location(file=str(path)))
+    try:
+        text = raw.decode(encoding) if encoding else decode_bytes(raw)[0]
+    except UnicodeDecodeError:
+        raise LocatedError("cannot decode file as UTF-8 or GB18030", Location(file=str(path))) from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise LocatedError("the code list is empty", Location(file=str(path)))
