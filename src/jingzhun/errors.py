@@ -92,3 +92,13 @@ class WorkflowError(JingzhunError):
 
 class ConcurrentModification(JingzhunError):
     """Someone else changed the record since it was read (optimistic locking)."""
+
+
+class AuthenticationFailed(JingzhunError):
+    """Wrong user name or password, a disabled account, or a missing/expired token."""
+
+    exit_code = 4
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failed logins: the account is locked for a while."""
