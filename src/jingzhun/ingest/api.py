@@ -1,0 +1,337 @@
+"""Importing files: the entry points used by the CLI, the web upload and the pipeline.
+
+One import = one file (one sheet of it) → ``datasets/<dataset>/period=P/<import_id>.parquet`` (accepted
+rows), ``quarantine/<import_id>.parquet`` (rejected rows) and one ledger row. Files are written under a
+temporary name and renamed into place; the ledger row is committed last, and if that fails the files
+are removed again, so an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+from sqlalchemy.exc import IntegrityError
+
+from jingzhun.catalog import DATASETS
+from jingzhun.errors import FileLevelError, JingzhunError, Location
+from jingzhun.ingest import coerce, headers, ledger, readers, validate
+from jingzhun.ops.models import ImportRecord
+from jingzhun.store import DataFolder, atomic_file
+
+ProgressFn = Callable[[Path, str, float], None]
+"""Called as ``progress(file, stage, fraction_of_this_file_done)``."""
+
+SKIP_DIRS = ("truth",)
+SKIP_FILES = ("manifest.json", "regions.csv")
+FOLDER_EXTS = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".parquet")
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file. ``status``: imported, already_imported or failed."""
+
+    file: str
+    status: str
+    dataset: str | None = None
+    period: str | None = None
+    import_id: str | None = None
+    sheet: str | None = None
+    rows_in: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)
+    extra_columns: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_PERIOD_DASH = re.compile(r"(?<!\d)(\d{4})-(0[1-9]|1[0-2])(?!\d)")
+_PERIOD_ZH = re.compile(r"(?<!\d)(\d{4})年(0?[1-9]|1[0-2])月")
+
+
+def period_from_path(path: str | Path) -> str | None:
+    """The period named by the parent folder (``2025-01``) or the file name (``..._2025-01.csv``,
+    ``XX县2025年1月医保结算明细.xlsx``).
+
+    >>> period_from_path("data/2025-01/medical_claim.csv"), period_from_path("医保2024年3月.xlsx")
+    ('2025-01', '2024-03')
+    >>> period_from_path("member.csv") is None
+    True
+    """
+    path = Path(path)
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", path.parent.name):
+        return path.parent.name
+    for pattern in (_PERIOD_DASH, _PERIOD_ZH):
+        m = pattern.search(path.stem)
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}"
+    return None
+
+
+def _resolve_period(path: Path, period: str | None) -> str:
+    if period:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+            raise FileLevelError(
+                f"期间 {period!r} 应写成 YYYY-MM (period must be YYYY-MM)", Location(str(path))
+            )
+        return period
+    found = period_from_path(path)
+    if not found:
+        raise FileLevelError(
+            "无法确定数据期间 (period missing)",
+            Location(str(path)),
+            hint="pass --period YYYY-MM, or put the file in a YYYY-MM folder",
+        )
+    return found
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def new_import_id() -> str:
+    """Sortable by time: ``imp-20250131T120000-1a2b3c4d``."""
+    now = dt.datetime.now(dt.UTC)
+    return f"imp-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
+    coerce.install(con)
+    return con
+
+
+def _pick_sheet(
+    con: duckdb.DuckDBPyConnection, path: Path, dataset: str | None
+) -> tuple[readers.RawSheet, headers.HeaderMatch]:
+    first_error: FileLevelError | None = None
+    for sheet in readers.iter_sheets(con, path):
+        try:
+            return sheet, headers.detect(sheet.head, sheet.head_rows, str(path), sheet.sheet, dataset)
+        except FileLevelError as exc:
+            first_error = first_error or exc
+    if first_error:
+        raise first_error
+    raise readers.file_error(path, "文件为空（没有数据行）", "the file is empty (no data rows)")
+
+
+def import_file(
+    data_root: str | Path,
+    path: str | Path,
+    dataset: str | None = None,
+    period: str | None = None,
+    user: str | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Import one file. Raises :class:`FileLevelError` when the file as a whole is unusable (nothing is
+    stored then); returns the counts otherwise, or ``already_imported`` for content seen before.
+
+    A file with a header and no data rows is a valid, empty increment (a month without events).
+    """
+    path = Path(path)
+    report = progress or (lambda _f, _s, _x: None)
+    if dataset is not None and dataset not in DATASETS:
+        raise FileLevelError(
+            f"未知数据集 {dataset!r} (unknown dataset; known: {', '.join(DATASETS)})", Location(str(path))
+        )
+    folder = DataFolder(data_root).ensure()
+    period = _resolve_period(path, period)
+    if not path.is_file():
+        raise readers.file_error(path, "文件不存在", "file not found")
+    report(path, "hash", 0.02)
+    content_hash = file_hash(path)
+    store = ledger.store_for(folder.root)
+    try:
+        if dataset:
+            existing = ledger.find_existing(store, content_hash, dataset, period)
+            if existing:
+                return _already(path, existing)
+        with contextlib.closing(_connect()) as con:
+            report(path, "read", 0.05)
+            sheet, match = _pick_sheet(con, path, dataset)
+            ds = match.dataset
+            existing = ledger.find_existing(store, content_hash, ds.name, period)
+            if existing:
+                return _already(path, existing)
+            report(path, "validate", 0.45)
+            checked = validate.check(con, sheet, match)
+            import_id = new_import_id()
+            report(path, "write", 0.7)
+            written = _write(con, folder, checked, import_id, period, path)
+            result = ImportResult(
+                file=str(path),
+                status="imported",
+                dataset=ds.name,
+                period=period,
+                import_id=import_id,
+                sheet=sheet.sheet,
+                rows_in=checked.rows_in,
+                rows_accepted=checked.rows_accepted,
+                rows_quarantined=checked.rows_quarantined,
+                warnings=checked.warnings,
+                rules=checked.rule_counts,
+                extra_columns=[match.labels[c] for c in match.extras],
+            )
+            record = ImportRecord(
+                id=import_id,
+                file_name=path.name,
+                content_hash=content_hash,
+                dataset=ds.name,
+                period=period,
+                sheet=sheet.sheet,
+                rows_in=checked.rows_in,
+                rows_accepted=checked.rows_accepted,
+                rows_quarantined=checked.rows_quarantined,
+                imported_by=user or default_user(),
+                status=ledger.DONE,
+                details={
+                    "path": str(path.resolve()),
+                    "header_rows": match.header_rows,
+                    "columns": {name: match.labels[c] for name, c in match.columns.items()},
+                    "extra_columns": result.extra_columns,
+                    "warnings": checked.warnings,
+                    "rules": checked.rule_counts,
+                    "files": [str(p.relative_to(folder.root)) for p in written],
+                },
+            )
+            try:
+                ledger.record_import(store, record)
+            except BaseException as exc:
+                for p in written:
+                    p.unlink(missing_ok=True)
+                if isinstance(exc, IntegrityError):
+                    existing = ledger.find_existing(store, content_hash, ds.name, period)
+                    if existing:
+                        return _already(path, existing)
+                raise
+            report(path, "done", 1.0)
+            return result
+    finally:
+        store.dispose()
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = con.sql(sql).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _already(path: Path, record: ImportRecord) -> ImportResult:
+    return ImportResult(
+        file=str(path),
+        status="already_imported",
+        dataset=record.dataset,
+        period=record.period,
+        import_id=record.id,
+        sheet=record.sheet,
+        rows_in=record.rows_in,
+        rows_accepted=record.rows_accepted,
+        rows_quarantined=record.rows_quarantined,
+    )
+
+
+def _sql_path(p: Path) -> str:
+    return "'" + str(p).replace("'", "''") + "'"
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    folder: DataFolder,
+    checked: validate.Checked,
+    import_id: str,
+    period: str,
+    path: Path,
+) -> list[Path]:
+    """Rename the accepted (and quarantine) parquet files into place; on any error remove them."""
+    ds = checked.match.dataset
+    written: list[Path] = []
+    try:
+        target = folder.period_dir(ds.name, period) / f"{import_id}.parquet"
+        with atomic_file(target) as tmp:
+            con.execute(
+                f"COPY ({validate.accepted_sql(checked, import_id, period)}) TO {_sql_path(tmp)} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+        written.append(target)
+        if checked.rows_quarantined:
+            target = folder.quarantine_file(import_id)
+            with atomic_file(target) as tmp:
+                con.execute(
+                    f"COPY ({validate.quarantine_sql(checked, path.name)}) TO {_sql_path(tmp)} "
+                    "(FORMAT parquet, COMPRESSION zstd)"
+                )
+            written.append(target)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named explicitly, and every importable file under the folders named (recursively; the synth
+    generator's ``truth/``, ``manifest.json`` and ``regions.csv`` are skipped unless named explicitly)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if not f.is_file() or any(part in SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
+                    continue
+                if (
+                    f.name in SKIP_FILES
+                    or f.name.startswith((".", "~$"))
+                    or f.suffix.lower() not in FOLDER_EXTS
+                ):
+                    continue
+                out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def import_files(
+    data_root: str | Path,
+    paths: Iterable[str | Path],
+    dataset: str | None = None,
+    period: str | None = None,
+    user: str | None = None,
+    progress: ProgressFn | None = None,
+) -> list[ImportResult]:
+    """Import files and folders; a file that fails as a whole is reported with ``status='failed'`` and
+    its error, and the others go on."""
+    ledger.sweep_orphans(data_root)
+    results = []
+    for path in expand_paths(paths):
+        try:
+            results.append(import_file(data_root, path, dataset, period, user, progress))
+        except JingzhunError as exc:
+            results.append(
+                ImportResult(file=str(path), status="failed", dataset=dataset, period=period, error=str(exc))
+            )
+            if progress:
+                progress(path, "failed", 1.0)
+    return results
