@@ -1,0 +1,292 @@
+"""`jingzhun link ...`: ad-hoc linkage of two files, the clerk review queue, and `jingzhun hash-ids`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jingzhun.errors import JingzhunError, NotFound
+
+_STAGES = {
+    "read": ("读取文件", "reading files"),
+    "prepare": ("规范化姓名、证件号码", "normalising names and ID numbers"),
+    "exact": ("按证件号码精确比对", "exact linkage on ID numbers"),
+    "probabilistic": ("概率比对（训练并打分）", "probabilistic linkage (training and scoring)"),
+    "combine": ("汇总结果", "combining results"),
+}
+_SUMMARY = {
+    "linked_exact": ("证件号码精确比中", "linked exactly"),
+    "linked_probabilistic": ("概率比中（含人工确认）", "linked probabilistically (incl. clerk-accepted)"),
+    "in_review": ("待人工复核", "in review"),
+    "unlinked": ("未比中", "unlinked"),
+}
+
+
+def _t(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _store(db: str | None, data: Path | None):  # type: ignore[no-untyped-def]
+    from jingzhun.ops import open_store
+    from jingzhun.store import DataFolder
+
+    if db:
+        return open_store(db)
+    return open_store(DataFolder(data or Path("jingzhun-data")).ops_url)
+
+
+def _latest_review(data: Path) -> Path:
+    """The review queue of the most recent run (``runs/<run_id>/review.parquet``)."""
+    runs = data / "runs"
+    found = [*runs.glob("*/review.parquet"), *runs.glob("*/link_review*.parquet")]
+    if not found:
+        raise NotFound(f"no review queue under {runs} (runs/<run_id>/review.parquet); give --review FILE")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def _review_table(review: Path | None, data: Path | None):  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    path = review or _latest_review(data or Path("jingzhun-data"))
+    if not path.exists():
+        raise NotFound(f"review file not found: {path}")
+    return pq.read_table(path), path
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="数据比对 Linkage of department records to registered people (exact + Splink).")
+    app.add_typer(group, name="link")
+
+    @group.callback(invoke_without_command=True)
+    def link_main(
+        ctx: typer.Context,
+        config: Path | None = typer.Option(None, "--config", help="Linkage configuration (YAML)."),
+        left: Path | None = typer.Option(
+            None, "--left", help="Reference table (e.g. registry): xlsx/csv/parquet."
+        ),
+        right: Path | None = typer.Option(
+            None, "--right", help="Records to link (e.g. a feed): xlsx/csv/parquet."
+        ),
+        out: Path | None = typer.Option(None, "--out", help="Output links: .xlsx, .csv or .parquet."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        unmask: bool = typer.Option(False, "--unmask", help="Write ID numbers in full (masked by default)."),
+        key_file: Path | None = typer.Option(
+            None, "--key-file", help="Shared key: the right file is hashed."
+        ),
+        db: str | None = typer.Option(None, "--db", help="Ops store URL with review decisions to apply."),
+        data: Path | None = typer.Option(None, "--data", help="Data folder whose ops store holds decisions."),
+        lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    ) -> None:
+        """Link the rows of --right to the rows of --left and write links with method, score and band."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if not (config and left and right and out):
+            typer.echo(ctx.get_help())
+            raise typer.Exit(2)
+        from jingzhun.link.adhoc import link_files, write_outputs
+        from jingzhun.link.config import load_config
+        from jingzhun.link.hashing import read_key_file
+
+        cfg = load_config(config)
+        key = read_key_file(key_file) if key_file else None
+        if key is not None and not cfg.hashed:
+            from dataclasses import replace
+
+            cfg = replace(cfg, hashed=True)
+        decisions = _store(db, data) if (db or data) else None
+        console = Console(stderr=True)
+        started = time.perf_counter()
+        with console.status(_t(_STAGES["read"], lang)) as status:
+            result, export = link_files(
+                cfg,
+                left,
+                right,
+                decisions=decisions,
+                key=key,
+                unmask=unmask,
+                progress=lambda stage: status.update(_t(_STAGES.get(stage, (stage, stage)), lang)),
+            )
+            links_path, review_file = write_outputs(export, result.review, out)
+        summary = {
+            **result.summary,
+            "out": str(links_path),
+            "review_file": str(review_file),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        if as_json:
+            typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+            return
+        table = Table(title=("比对结果 " if lang == "zh" else "Linkage ") + cfg.name)
+        table.add_column("类别" if lang == "zh" else "outcome")
+        table.add_column("记录数" if lang == "zh" else "records", justify="right")
+        for k, label in _SUMMARY.items():
+            table.add_row(_t(label, lang), str(summary[k]))
+        table.add_row("合计" if lang == "zh" else "total", str(summary["records"]))
+        Console().print(table)
+        Console().print(f"{links_path}  ({review_file})  {summary['seconds']} s")
+
+    review = typer.Typer(help="人工复核 Clerk review of candidate pairs.", no_args_is_help=True)
+    group.add_typer(review, name="review")
+
+    @review.command("list")
+    def review_list(
+        review_file: Path | None = typer.Option(
+            None, "--review", help="A .review.parquet from `jingzhun link`."
+        ),
+        data: Path | None = typer.Option(None, "--data", help="Data folder (latest runs/*/review.parquet)."),
+        db: str | None = typer.Option(None, "--db", help="Ops store URL (default: the data folder's)."),
+        feed: str | None = typer.Option(None, "--feed", help="Only this feed."),
+        as_json: bool = typer.Option(False, "--json"),
+        limit: int = typer.Option(50, "--limit"),
+    ) -> None:
+        """List pairs waiting for a decision, both records side by side (already decided pairs hidden)."""
+        from jingzhun.link.review import load_decisions
+
+        table, _path = _review_table(review_file, data)
+        rows = [r for r in table.to_pylist() if feed is None or r["feed"] == feed]
+        if db or data or review_file is None:
+            store = _store(db, data)
+            decided: set[tuple[str, str, str]] = set()
+            for f in {r["feed"] for r in rows}:
+                decided |= {
+                    (f, d["record_fingerprint"], d["person_id"]) for d in load_decisions(store, f).to_pylist()
+                }
+            rows = [r for r in rows if (r["feed"], r["fingerprint"], r["person_id"]) not in decided]
+        rows = rows[:limit]
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+            return
+        out = Table(title=f"待复核 review queue ({len(rows)})")
+        for col in ("#", "指纹 fingerprint", "得分 score", "记录 record", "候选人 candidate"):
+            out.add_column(col)
+        for i, r in enumerate(rows, 1):
+            rec = (
+                f"{r['record_id']} {r['record_name']} {r['record_sex'] or ''}"
+                f" {r['record_birth_date'] or ''}\n"
+                f"{r['record_region'] or ''} {r['record_id_number'] or ''}"
+            )
+            per = (
+                f"{r['person_id']} {r['person_name']} {r['person_sex'] or ''}"
+                f" {r['person_birth_date'] or ''}\n"
+                f"{r['person_region'] or ''} {r['person_id_number'] or ''}"
+            )
+            out.add_row(
+                str(i), r["fingerprint"][:12], f"{r['score']:.3f}" if r["score"] is not None else "", rec, per
+            )
+        Console().print(out)
+
+    def _decide(
+        decision: str,
+        fingerprint: str,
+        person_id: str,
+        feed: str | None,
+        user: str,
+        note: str | None,
+        review_file: Path | None,
+        data: Path | None,
+        db: str | None,
+    ) -> None:
+        from jingzhun.link.review import decide
+
+        score = None
+        if review_file is not None or (len(fingerprint) < 64 and data is not None):
+            table, path = _review_table(review_file, data)
+            hits = [
+                r
+                for r in table.to_pylist()
+                if r["fingerprint"].startswith(fingerprint)
+                and r["person_id"] == person_id
+                and (feed is None or r["feed"] == feed)
+            ]
+            if len(hits) != 1:
+                raise NotFound(
+                    f"{len(hits)} review pairs match fingerprint {fingerprint!r} and person {person_id!r} "
+                    f"in {path}"
+                )
+            fingerprint, feed, score = hits[0]["fingerprint"], hits[0]["feed"], hits[0]["score"]
+        if feed is None:
+            raise JingzhunError("--feed is required when no --review file is given")
+        if len(fingerprint) != 64:
+            raise JingzhunError(
+                "give the full 64-character fingerprint, or a prefix together with --review FILE"
+            )
+        decide(_store(db, data), feed, fingerprint, person_id, decision, user, note, score)
+        typer.echo(
+            f"{'已确认' if decision == 'accept' else '已否决'} {decision}: "
+            f"{feed} {fingerprint[:12]} → {person_id}"
+        )
+
+    for _decision in ("accept", "reject"):
+
+        def _make(decision: str = _decision):  # type: ignore[no-untyped-def]
+            def command(
+                fingerprint: str = typer.Argument(
+                    ..., help="Record fingerprint (or a prefix with --review)."
+                ),
+                person_id: str = typer.Argument(..., help="Candidate person_id."),
+                user: str = typer.Option(..., "--user", help="Who decides."),
+                note: str | None = typer.Option(None, "--note"),
+                feed: str | None = typer.Option(None, "--feed"),
+                review_file: Path | None = typer.Option(None, "--review"),
+                data: Path | None = typer.Option(None, "--data"),
+                db: str | None = typer.Option(None, "--db"),
+            ) -> None:
+                _decide(decision, fingerprint, person_id, feed, user, note, review_file, data, db)
+
+            command.__doc__ = (
+                "Accept the pair: it becomes a link now and in later months."
+                if decision == "accept"
+                else "Reject the pair: it is never proposed again."
+            )
+            return command
+
+        review.command(_decision)(_make())
+
+    @app.command("hash-ids")
+    def hash_ids_cmd(
+        source: Path | None = typer.Argument(None, help="Input file (xlsx/csv/parquet)."),
+        target: Path | None = typer.Argument(None, help="Output file (xlsx/csv/parquet)."),
+        key_file: Path | None = typer.Option(None, "--key-file", help="The shared key file."),
+        new_key: Path | None = typer.Option(
+            None, "--new-key", help="Generate a new key file (0600) and exit."
+        ),
+        column: list[str] | None = typer.Option(None, "--column", help="ID column(s); default: detected."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """数据可用不可见: replace ID numbers by HMAC-SHA256 digests before a file leaves the department."""
+        from jingzhun.link.hashing import hash_table, new_key_file, read_key_file
+        from jingzhun.link.io import read_table, write_table
+
+        if new_key is not None:
+            path = new_key_file(new_key)
+            typer.echo(f"新密钥已生成 new key written: {path} (0600)")
+            return
+        if not (key_file and source and target):
+            raise JingzhunError(
+                "usage: jingzhun hash-ids --key-file KEY IN OUT  |  jingzhun hash-ids --new-key KEY"
+            )
+        key = read_key_file(key_file)
+        started = time.perf_counter()
+        with Console(stderr=True).status("哈希处理证件号码 hashing ID numbers"):
+            table = read_table(source)
+            hashed, stats = hash_table(table, key, list(column) if column else None)
+            write_table(hashed, target)
+        seconds = time.perf_counter() - started
+        info = {
+            **stats,
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(stats["rows"] / seconds) if seconds else None,
+            "out": str(target),
+        }
+        if as_json:
+            typer.echo(json.dumps(info, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{info['rows']} 行 rows, {info['distinct_hashed']} 个不同号码 distinct numbers → {target} "
+                f"({info['seconds']} s, {info['rows_per_s']} rows/s)"
+            )

@@ -1,0 +1,91 @@
+"""Ad-hoc linkage of two files (``jingzhun link --config FILE --left A --right B --out OUT``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from jingzhun.link.api import LinkResult, link_feed_result
+from jingzhun.link.config import LinkConfig
+from jingzhun.link.frames import quote
+from jingzhun.link.io import read_table, write_table
+
+
+def link_files(
+    config: LinkConfig,
+    left: str | Path,
+    right: str | Path,
+    *,
+    decisions: Any = None,
+    key: bytes | None = None,
+    unmask: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[LinkResult, pa.Table]:
+    """Link the rows of ``right`` to those of ``left``; returns the result and the table to export (links
+    with both sides' name and ID number, masked unless ``unmask``)."""
+    say = progress or (lambda _m: None)
+    say("read")
+    left_table, right_table = read_table(left), read_table(right)
+    con = duckdb.connect()
+    con.register("jz_left", left_table)
+    con.register("jz_right", right_table)
+    result = link_feed_result(
+        con, "jz_left", "jz_right", config, decisions, key=key, unmask_review=unmask, progress=progress
+    )
+    con.register("jz_links", result.links)
+    m = (lambda e: e) if unmask else (lambda e: f"jz_mask(jz_id_normalise({e}))")
+    rn, ln = config.right.columns.get("name"), config.left.columns.get("name")
+    rid, lid = config.right.columns.get("id_number"), config.left.columns.get("id_number")
+    rcols, lcols = set(right_table.column_names), set(left_table.column_names)
+    extra_r = [f"r.{quote(rn)} AS right_name"] if rn in rcols else []
+    extra_r += [f"{m('r.' + quote(rid))} AS right_id_number"] if rid in rcols else []
+    extra_l = [f"l.{quote(ln)} AS left_name"] if ln in lcols else []
+    extra_l += [f"{m('l.' + quote(lid))} AS left_id_number"] if lid in lcols else []
+    select = ", ".join(
+        [
+            "k.record_id",
+            "k.person_id AS left_id",
+            "k.household_id",
+            "k.method",
+            "k.score",
+            "k.band",
+            "k.candidate_person_id AS candidate_left_id",
+            *extra_r,
+            *extra_l,
+        ]
+    )
+
+    def dedup(table: str, key: str) -> str:
+        by = f"CAST({quote(key)} AS VARCHAR)"
+        return f"SELECT * FROM {table} QUALIFY row_number() OVER (PARTITION BY {by}) = 1"
+
+    dedup_right, dedup_left = dedup("jz_right", config.right.id), dedup("jz_left", config.left.id)
+    export = con.sql(f"""
+        SELECT {select}
+        FROM jz_links k
+        LEFT JOIN ({dedup_right}) r ON CAST(r.{quote(config.right.id)} AS VARCHAR) = k.record_id
+        LEFT JOIN ({dedup_left}) l
+               ON CAST(l.{quote(config.left.id)} AS VARCHAR) = coalesce(k.person_id, k.candidate_person_id)
+        ORDER BY k.record_id
+    """).to_arrow_table()
+    con.close()
+    return result, export
+
+
+def review_path(out: str | Path) -> Path:
+    """Where the review queue of a link output is written.
+
+    >>> review_path("links.xlsx").name
+    'links.review.parquet'
+    """
+    out = Path(out)
+    return out.with_name(out.stem + ".review.parquet")
+
+
+def write_outputs(export: pa.Table, review: pa.Table, out: str | Path) -> tuple[Path, Path]:
+    """Write the links to ``out`` and the review queue beside it."""
+    return write_table(export, out), write_table(review, review_path(out))
