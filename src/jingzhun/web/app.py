@@ -1,20 +1,35 @@
-"""The FastAPI application factory: mounts the API under /api/v1; page routers are added by the caller
-(``routers=``) or later with ``app.include_router``."""
+"""The FastAPI application factory: mounts the API under /api/v1, the pages (:mod:`jingzhun.web.pages`)
+and their static files; more routers can be added by the caller (``routers=``) or later with
+``app.include_router``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from jingzhun.api import PREFIX, api_router
 from jingzhun.api.context import AppContext, RegionNames
 from jingzhun.api.errors import install as install_errors
-from jingzhun.cases.ports import AlertSource, HouseholdSource, InMemoryAlerts, InMemoryHouseholds, RiskChecks
+from jingzhun.cases.ports import AlertSource, HouseholdSource, RiskChecks
 from jingzhun.cases.ports import no_risk_checks as _no_checks
 from jingzhun.ops import OpsStore, open_store
+from jingzhun.reports.sources import ParquetAlerts, ParquetHouseholds, RegistryCache
 from jingzhun.settings import Settings
+from jingzhun.web.errors import install_page_errors
+from jingzhun.web.pages import ROUTERS
+from jingzhun.web.state import WebState
+
+
+def _names(cache: RegistryCache) -> RegionNames:
+    def name(code: str) -> str | None:
+        found = cache.cursor().execute("SELECT name FROM region WHERE code = ?", [code]).fetchone()
+        return found[0] if found else None
+
+    return name
 
 
 def _version() -> str:
@@ -36,11 +51,14 @@ def create_app(
 ) -> FastAPI:
     """Build the application. Without ``store`` it opens (and migrates) ``settings.database_url``.
 
-    The ports default to empty sources and to risk checks that never pass, until the pipeline supplies
-    real ones. ``app.state.jz`` holds the :class:`~jingzhun.api.context.AppContext`.
+    The ports default to the Parquet-backed sources of :mod:`jingzhun.reports.sources` over
+    ``settings.data`` (empty until data is imported and a run finishes) and to risk checks that never
+    pass, until the pipeline supplies real ones. ``app.state.jz`` holds the
+    :class:`~jingzhun.api.context.AppContext`, ``app.state.web`` the pages' :class:`WebState`.
     """
     settings = settings or Settings()
     store = store or open_store(settings.database_url)
+    cache = RegistryCache(settings.data, store)
     app = FastAPI(
         title="Jingzhun 精准 API",
         version=_version(),
@@ -54,14 +72,18 @@ def create_app(
         settings=settings,
         store=store,
         risk_checks=risk_checks or _no_checks,
-        households=households or InMemoryHouseholds(),
-        alerts=alerts or InMemoryAlerts(),
+        households=households or ParquetHouseholds(cache),
+        alerts=alerts or ParquetAlerts(cache),
     )
-    if region_names is not None:
-        context.region_names = region_names
+    context.region_names = region_names if region_names is not None else _names(cache)
     app.state.jz = context
+    app.state.web = WebState(Path(settings.data), cache)
     install_errors(app)
+    install_page_errors(app)
     app.include_router(api_router())
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for page_router in ROUTERS:
+        app.include_router(page_router)
     for router in routers:
         app.include_router(router)
     return app

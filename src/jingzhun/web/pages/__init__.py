@@ -1,0 +1,20 @@
+"""Page routers, one module per page type; :data:`ROUTERS` is what the app mounts."""
+
+from jingzhun.web.pages import (
+    alerts,
+    auth,
+    cases,
+    dashboard,
+    home,
+    households,
+    imports,
+    reports,
+    review,
+    runs,
+    whatif,
+)
+
+ROUTERS = tuple(
+    m.router
+    for m in (auth, home, dashboard, households, alerts, cases, review, imports, runs, whatif, reports)
+)

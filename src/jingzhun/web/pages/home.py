@@ -1,0 +1,72 @@
+"""The home page: what needs doing today for the signed-in role."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from jingzhun.auth import scope
+from jingzhun.auth.roles import ROLES
+from jingzhun.ops.models import ImportRecord, RunRecord
+from jingzhun.reports.runs import run_for
+from jingzhun.web.pages.review import queue as review_queue
+from jingzhun.web.pages.runs import STATUS_ZH
+from jingzhun.web.state import web_state
+from jingzhun.web.views import Ctx, Ip, PageUser, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+    role = ROLES[principal.role]
+    prefix = scope.region_prefix(principal)
+    todo: dict = {}
+    if prefix is not None:
+        period, run_id = run_for(ctx.store, None)
+        cur = web_state(request).cache.cursor(run_id)
+        todo["period"] = period
+        counts = cur.execute(
+            "SELECT count(*) FILTER (WHERE status = 'new'), count(*) FROM alerts "
+            "WHERE run_id = ? AND village_code LIKE ? AND status <> 'cleared'",
+            [run_id, prefix + "%"],
+        ).fetchall()[0]
+        todo["new_alerts"], todo["open_alerts"] = int(counts[0]), int(counts[1])
+        todo["overdue"], todo["overdue_total"] = ctx.cases.list_cases(principal, ip, overdue=True, limit=10)
+        todo["follow_up"] = ctx.cases.list_cases(principal, ip, follow_up_due=True, limit=1)[1]
+        todo["township_review"] = ctx.cases.list_cases(
+            principal, ip, state=["township_review", "elim_township_review"], limit=1
+        )[1]
+        todo["county_review"] = ctx.cases.list_cases(
+            principal, ip, state=["county_review", "elim_county_review"], limit=1
+        )[1]
+        todo["review"] = len(review_queue(request, ctx, principal, limit=100000)[1])
+    with ctx.store.session() as session:
+        stmt = select(ImportRecord).where(ImportRecord.rows_quarantined > 0)
+        if principal.role == "department":
+            stmt = stmt.where(ImportRecord.dataset == principal.scope)
+        records = session.scalars(stmt.order_by(ImportRecord.imported_at.desc()).limit(10)).all()
+        rejects = [
+            {
+                "id": r.id,
+                "file_name": r.file_name,
+                "dataset": r.dataset,
+                "period": r.period,
+                "rows_quarantined": r.rows_quarantined,
+                "imported_at": r.imported_at,
+            }
+            for r in records
+        ]
+        latest = session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(1)).first()
+        last_run = {"id": latest.id, "period": latest.period, "status": latest.status} if latest else None
+    return render(
+        request,
+        "home.html",
+        title="首页",
+        todo=todo,
+        rejects=rejects,
+        last_run=last_run,
+        personal=role.personal_data,
+        status_zh=STATUS_ZH,
+    )

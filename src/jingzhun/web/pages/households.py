@@ -1,0 +1,158 @@
+"""Household search (name, ID number or place; ID numbers masked) and the household page: members,
+income, linked department records, flags with their explanations, tags, conflicts and case history.
+Reads go through the audited API functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from jingzhun.api.deps import Paging
+from jingzhun.api.routes_households import get_household, search
+from jingzhun.auth import scope
+from jingzhun.auth.masking import mask_record
+from jingzhun.reports import data
+from jingzhun.reports.runs import run_for
+from jingzhun.store import DataFolder
+from jingzhun.web.state import web_state
+from jingzhun.web.views import Ctx, Ip, PageUser, render, xlsx_response
+
+router = APIRouter(include_in_schema=False)
+
+COLUMNS = [
+    ("household_id", "户编号"),
+    ("head_name", "户主"),
+    ("township_name", "乡(镇)"),
+    ("village_name", "行政村"),
+    ("household_type", "户类型"),
+    ("monitoring_type", "监测对象类别"),
+    ("household_size", "家庭人口数"),
+]
+MEMBER_COLUMNS = [
+    ("name", "姓名"),
+    ("id_number", "证件号码"),
+    ("relation", "与户主关系"),
+    ("sex", "性别"),
+    ("birth_date", "出生日期"),
+    ("health", "健康状况"),
+    ("school_status", "在校生状况"),
+    ("labour_capacity", "劳动技能"),
+    ("medical_insurance", "是否参加城乡居民基本医疗保险"),
+]
+
+
+@router.get("/households")
+def households(
+    request: Request,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    q: str | None = None,
+    region: str | None = None,
+    offset: int = 0,
+) -> Response:
+    found = search(principal, ctx, ip, Paging(50, max(offset, 0)), q or None, region or None)
+    return render(
+        request,
+        "households.html",
+        title="农户查询",
+        q=q or "",
+        region=region or "",
+        found=found,
+        columns=COLUMNS,
+    )
+
+
+@router.get("/households.xlsx")
+def households_xlsx(
+    principal: PageUser, ctx: Ctx, ip: Ip, q: str | None = None, region: str | None = None
+) -> Response:
+    items: list[dict[str, Any]] = []
+    while True:
+        found = search(principal, ctx, ip, Paging(500, len(items)), q or None, region or None)
+        items += found["items"]
+        if not found["items"] or len(items) >= found["total"] or len(items) >= 20000:
+            break
+    return xlsx_response(ctx, principal, ip, "农户查询", COLUMNS, items, "household", {"q": q})
+
+
+def _run_rows(root: Path, run_id: str | None, table: str, household_id: str) -> list[dict[str, Any]]:
+    """Rows of one run table about one household (empty when the run or the column is missing)."""
+    if run_id is None:
+        return []
+    path = DataFolder(root).run_dir(run_id) / f"{table}.parquet"
+    if not path.exists():
+        return []
+    con = duckdb.connect()
+    try:
+        cols = [
+            r[0]
+            for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({data.sql_str(str(path))})").fetchall()
+        ]
+        if "household_id" not in cols:
+            return []
+        return data.rows(
+            con,
+            f"SELECT * FROM read_parquet({data.sql_str(str(path))}) WHERE household_id = ?",
+            [household_id],
+        )
+    finally:
+        con.close()
+
+
+def _linked_records(root: Path, period: str | None, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The department records linked to the household's members (accepted links), one row per record."""
+    out: list[dict[str, Any]] = []
+    by_feed: dict[str, list[str]] = {}
+    for link in links:
+        if link.get("feed") and link.get("record_id") and link.get("band", "accepted") == "accepted":
+            by_feed.setdefault(link["feed"], []).append(str(link["record_id"]))
+    con = duckdb.connect()
+    try:
+        for feed, ids in sorted(by_feed.items()):
+            p = data.latest_period(root, feed, period)
+            if p is None:
+                continue
+            files = data.sql_str(str(DataFolder(root).period_dir(feed, p) / "*.parquet"))
+            marks = ", ".join("?" for _ in ids)
+            for r in data.rows(
+                con,
+                f"SELECT * FROM read_parquet({files}, union_by_name=true) WHERE record_id IN ({marks})",
+                ids,
+            ):
+                shown = {k: v for k, v in r.items() if v is not None and not k.startswith("_")}
+                out.append({"feed": feed, "record_id": r["record_id"], "fields": mask_record(shown)})
+    finally:
+        con.close()
+    return out
+
+
+@router.get("/households/{household_id}")
+def household(
+    request: Request, household_id: str, principal: PageUser, ctx: Ctx, ip: Ip, unmask: bool = False
+) -> Response:
+    h = get_household(household_id, principal, ctx, ip, unmask)
+    root = web_state(request).data
+    period, run_id = run_for(ctx.store, None)
+    flags = _run_rows(root, run_id, "flags", household_id)
+    links = _run_rows(root, run_id, "links", household_id)
+    cases, _ = ctx.cases.list_cases(principal, ip, household_id=household_id, limit=100)
+    return render(
+        request,
+        "household.html",
+        title=f"农户 {household_id}",
+        h=h,
+        member_columns=MEMBER_COLUMNS,
+        flags=[f for f in flags if f.get("kind") != "tag"],
+        tags=[f for f in flags if f.get("kind") == "tag"],
+        conflicts=_run_rows(root, run_id, "conflicts", household_id),
+        records=_linked_records(root, period, links),
+        cases=cases,
+        run_id=run_id,
+        unmasked=unmask,
+        may_unmask=scope.may_unmask(principal, h.get("village_code")),
+    )

@@ -1,0 +1,170 @@
+"""Imports: upload department files (multipart) → ``jingzhun.ingest.import_files``, the import ledger,
+the rejected rows of an import and their download as xlsx (to send back to the department)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from jingzhun import ids
+from jingzhun.api.context import AppContext
+from jingzhun.audit import Actor, record
+from jingzhun.auth.roles import ROLES
+from jingzhun.auth.users import Principal
+from jingzhun.catalog import DATASETS
+from jingzhun.errors import NotFound, PermissionDenied
+from jingzhun.ingest import export_rejects, import_files, read_quarantine
+from jingzhun.ops.models import ImportRecord
+from jingzhun.web.state import web_state
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, render
+
+router = APIRouter(include_in_schema=False)
+IMPORT_STATUS = {"imported": "已导入", "already_imported": "此前已导入", "failed": "导入失败"}
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+_SAFE_NAME = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
+
+
+def may_import(principal: Principal) -> bool:
+    return principal.role in ("department", "admin") or ROLES[principal.role].writes
+
+
+def _ledger(ctx: AppContext, principal: Principal) -> list[ImportRecord]:
+    stmt = select(ImportRecord).order_by(ImportRecord.imported_at.desc()).limit(100)
+    if principal.role == "department":
+        stmt = stmt.where(ImportRecord.dataset == principal.scope)
+    with ctx.store.session() as session:
+        return list(session.scalars(stmt).all())
+
+
+def _mask_cell(value: object) -> object:
+    """ID numbers in rejected rows are shown masked.
+
+    >>> _mask_cell("11010519491231002X"), _mask_cell("张三")
+    ('1101**********002X', '张三')
+    """
+    return ids.mask(value) if isinstance(value, str) and _ID_LIKE.match(value.strip()) else value
+
+
+@router.get("/imports")
+def imports(request: Request, principal: PageUser, ctx: Ctx) -> Response:
+    return render(
+        request,
+        "imports.html",
+        title="数据导入",
+        ledger=_ledger(ctx, principal),
+        results=None,
+        datasets=DATASETS,
+        import_status=IMPORT_STATUS,
+        may_import=may_import(principal),
+    )
+
+
+@router.post("/imports", dependencies=[Csrf])
+async def upload(
+    request: Request,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    files: Annotated[list[UploadFile], File()],
+    dataset: Annotated[str | None, Form()] = None,
+    period: Annotated[str | None, Form()] = None,
+) -> Response:
+    if not may_import(principal):
+        raise PermissionDenied(f"角色 {principal.role} 不能导入数据 / role {principal.role} may not import")
+    if principal.role == "department":
+        dataset = principal.scope
+    root = web_state(request).data
+    folder = root / "uploads" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for upload_file in files:
+        name = _SAFE_NAME.sub("_", Path(upload_file.filename or "upload").name) or "upload"
+        target = folder / name
+        target.write_bytes(await upload_file.read())
+        paths.append(target)
+    results = await run_in_threadpool(
+        import_files, root, paths, dataset or None, period or None, principal.username
+    )
+    with ctx.store.session() as session:
+        record(
+            session,
+            Actor(principal.username, principal.role, ip),
+            "import",
+            "import",
+            None,
+            at=ctx.now(),
+            details={
+                "files": [p.name for p in paths],
+                "results": [{"status": r.status, "import_id": r.import_id} for r in results],
+            },
+        )
+    return render(
+        request,
+        "imports.html",
+        title="数据导入",
+        ledger=_ledger(ctx, principal),
+        results=results,
+        datasets=DATASETS,
+        import_status=IMPORT_STATUS,
+        may_import=True,
+    )
+
+
+def _allowed(ctx: AppContext, principal: Principal, import_id: str) -> ImportRecord:
+    with ctx.store.session() as session:
+        rec = session.get(ImportRecord, import_id)
+    if rec is None:
+        raise NotFound(f"导入记录 {import_id} 不存在 / no import {import_id}")
+    if principal.role == "department" and rec.dataset != principal.scope:
+        raise PermissionDenied(
+            f"只能查看本部门的导入 / department {principal.scope} sees its own imports only"
+        )
+    if not may_import(principal):
+        raise PermissionDenied(
+            f"角色 {principal.role} 不能查看退回数据 / role {principal.role} may not see rejects"
+        )
+    return rec
+
+
+@router.get("/imports/{import_id}")
+def import_page(request: Request, import_id: str, principal: PageUser, ctx: Ctx) -> Response:
+    rec = _allowed(ctx, principal, import_id)
+    rows = read_quarantine(web_state(request).data, import_id)[:200]
+    columns = [c for c in (rows[0].keys() if rows else []) if not c.startswith("_")]
+    rows = [{k: _mask_cell(v) for k, v in r.items()} for r in rows]
+    return render(request, "import.html", title=f"导入 {rec.file_name}", rec=rec, rows=rows, columns=columns)
+
+
+@router.get("/imports/{import_id}/rejects.xlsx")
+def rejects_xlsx(request: Request, import_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+    rec = _allowed(ctx, principal, import_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rejects.xlsx"
+        n = export_rejects(web_state(request).data, import_id, out)
+        body = out.read_bytes()
+    with ctx.store.session() as session:
+        record(
+            session,
+            Actor(principal.username, principal.role, ip),
+            "export",
+            "import",
+            import_id,
+            at=ctx.now(),
+            details={"rows": n, "what": "rejects"},
+        )
+    name = f"退回数据-{Path(rec.file_name).stem}.xlsx"
+    from urllib.parse import quote
+
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )

@@ -1,0 +1,15 @@
+// Draws every ECharts chart declared as <div class="chart" data-option='{...}'>, also after htmx swaps.
+(function () {
+  function draw(root) {
+    if (!window.echarts) return;
+    root.querySelectorAll(".chart[data-option]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      el.dataset.drawn = "1";
+      var chart = echarts.init(el, null, { renderer: "canvas" });
+      chart.setOption(JSON.parse(el.dataset.option));
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
+})();
