@@ -34,7 +34,10 @@ def test_template_all(tmp_path):
 def test_console_script_runs_and_reports_errors_without_traceback(tmp_path):
     bad = tmp_path / "codes.csv"
     bad.write_text("code,name\n52xx,坏\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", "from jingzhun.cli.main import main; main()",
-                           "regions", "check", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from jingzhun.cli.main import main; main()", "regions", "check", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "row 2" in proc.stderr and "Traceback" not in proc.stderr

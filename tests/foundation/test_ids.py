@@ -100,7 +100,7 @@ def test_sql_macros_agree_with_python():
     con.executemany("insert into t values (?, ?)", list(enumerate(values)))
     rows = con.execute("select i, jz_id_reason(s), jz_id_upgrade(s) from t order by i").fetchall()
     checked_valid = 0
-    for (i, reason, upgraded), raw in zip(rows, values, strict=True):
+    for (_i, reason, upgraded), raw in zip(rows, values, strict=True):
         py = ids.check(raw)
         assert reason == py.reason, (raw, reason, py.reason)
         if py.valid:
@@ -112,7 +112,9 @@ def test_sql_macros_agree_with_python():
 def test_sql_reason_on_null_is_empty():
     con = duckdb.connect()
     install_macros(con)
-    assert con.execute("select jz_id_reason(NULL::varchar), jz_id_valid('11010519491231002X')").fetchone() == (
+    assert con.execute(
+        "select jz_id_reason(NULL::varchar), jz_id_valid('11010519491231002X')"
+    ).fetchone() == (
         "empty",
         True,
     )

@@ -24,8 +24,11 @@ def test_invalid_codes(bad):
 
 def test_load_csv_derives_levels_and_reports_bad_rows(tmp_path):
     good = tmp_path / "codes.csv"
-    good.write_text("代码,名称\n520000000000,某省\n520100000000,某市\n520102,某县\n520102003000,某镇\n"
-                    "520102003004,某村\n", encoding="utf-8")
+    good.write_text(
+        "代码,名称\n520000000000,某省\n520100000000,某市\n520102,某县\n520102003000,某镇\n"
+        "520102003004,某村\n",
+        encoding="utf-8",
+    )
     items = regions.load_csv(good)
     assert [r.level for r in items] == ["province", "city", "county", "township", "village"]
     assert items[2].code == "520102000000" and items[2].parent_code == "520100000000"

@@ -10,7 +10,7 @@ reads and validates them), the policy compiler (which checks rules against it) a
 ['assistance', 'civil_registry', 'disability_cert']
 """
 
-from jingzhun.catalog.model import Dataset, Field, FieldType
 from jingzhun.catalog.datasets import DATASETS, ENUM_ALIASES, ENUMS, dataset, feeds, registry_datasets
+from jingzhun.catalog.model import Dataset, Field, FieldType
 
-__all__ = ["DATASETS", "ENUM_ALIASES", "ENUMS", "Dataset", "Field", "FieldType", "dataset", "feeds", "registry_datasets"]
+__all__ = ["DATASETS", "ENUMS", "ENUM_ALIASES", "Dataset", "Field", "FieldType", "dataset", "feeds", "registry_datasets"]

@@ -27,6 +27,13 @@ _MODULES = (
     "jingzhun.cli.ids_cmd",
     "jingzhun.cli.regions_cmd",
     "jingzhun.cli.templates_cmd",
+    "jingzhun.cli.policy_cmd",
+    "jingzhun.cli.synth_cmd",
+    "jingzhun.cli.ingest_cmd",
+    "jingzhun.cli.link_cmd",
+    "jingzhun.cli.ops_cmd",
+    "jingzhun.cli.pipeline_cmd",
+    "jingzhun.cli.demo_cmd",
 )
 
 for _name in _MODULES:

@@ -25,3 +25,13 @@ def register(app: typer.Typer) -> None:
         for level in regions.LEVELS:
             table.add_row(f"{regions.LEVEL_ZH[level]} {level}", str(counts.get(level, 0)))
         Console().print(table)
+
+    @group.command("import")
+    def import_cmd(
+        path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with code,name columns."),
+        data: Path = typer.Option(Path("jingzhun-data"), "--data", help="The data folder."),
+    ) -> None:
+        """Store a region code list in the data folder (used for names in reports and scoping)."""
+        items = regions.load_csv(path)
+        target = regions.save_reference(items, data)
+        typer.echo(f"{len(items)} regions -> {target}")

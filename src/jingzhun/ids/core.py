@@ -16,8 +16,7 @@ CHECK_CHARS = "10X98765432"
 
 # First two digits of every provincial-level division (GB/T 2260); 71 Taiwan, 81/82 Hong Kong/Macao.
 PROVINCE_PREFIXES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82"
-    .split()
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
 
 # Reason codes, with the message shown to people in Chinese and English.

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jingzhun.errors import InvalidRegionCode, Location, LocatedError
+from jingzhun.errors import InvalidRegionCode, LocatedError, Location
 from jingzhun.textio import decode_bytes
 
 LEVELS = ("province", "city", "county", "township", "village")
@@ -169,3 +169,21 @@ def load_csv(path: str | Path, encoding: str | None = None) -> list[Region]:
 
 def to_rows(regions: Iterable[Region]) -> list[dict[str, str | None]]:
     return [r.__dict__.copy() for r in regions]
+
+
+def save_reference(regions_list: list[Region], data_root: str | Path) -> Path:
+    """Store the region code list in the data folder (replacing the previous list atomically)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jingzhun.store import DataFolder, atomic_file
+
+    target = DataFolder(data_root).reference_file("region")
+    table = pa.Table.from_pylist(
+        to_rows(sorted(regions_list, key=lambda r: r.code)),
+        schema=pa.schema([("code", pa.string()), ("name", pa.string()), ("level", pa.string()),
+                          ("parent_code", pa.string())]),
+    )
+    with atomic_file(target) as tmp:
+        pq.write_table(table, tmp)
+    return target

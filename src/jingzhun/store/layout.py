@@ -76,6 +76,10 @@ class DataFolder:
     def period_dir(self, dataset: str, period: str) -> Path:
         return self.dataset_dir(dataset) / f"period={period}"
 
+    def reference_file(self, name: str) -> Path:
+        """Reference tables that are not per period (the region code list)."""
+        return self.root / "reference" / f"{name}.parquet"
+
     def quarantine_file(self, import_id: str) -> Path:
         return self.root / "quarantine" / f"{import_id}.parquet"
 
@@ -83,7 +87,7 @@ class DataFolder:
         return self.root / "runs" / run_id
 
     def ensure(self) -> DataFolder:
-        for sub in ("datasets", "quarantine", "runs"):
+        for sub in ("datasets", "quarantine", "runs", "reference"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         return self
 

@@ -14,14 +14,25 @@ VISIT = {"住院": 0, "门诊": 1, "慢特病门诊": 2}
 
 
 def _diagnosis(
-    rng: np.random.Generator, table: tuple[tuple[str, bool], ...], n: int, serious_only: np.ndarray | None
+    rng: np.random.Generator,
+    table: tuple[tuple[str, bool], ...],
+    n: int,
+    serious_only: np.ndarray | None,
+    new_serious: float = 0.0,
 ) -> tuple[pa.Array, np.ndarray]:
+    """Draw diagnoses: people flagged ``serious_only`` get a serious one; everybody else a non-serious one,
+    except a share ``new_serious`` of them (a new serious diagnosis, which is rare)."""
     names = [d for d, _ in table]
     flags = np.array([s for _, s in table])
-    idx = rng.integers(0, len(table), n)
-    if serious_only is not None and serious_only.any() and flags.any():
-        serious_idx = np.flatnonzero(flags)
-        idx = np.where(serious_only, serious_idx[rng.integers(0, len(serious_idx), n)], idx)
+    serious_idx, plain_idx = np.flatnonzero(flags), np.flatnonzero(~flags)
+    if len(serious_idx) == 0 or len(plain_idx) == 0:
+        idx = rng.integers(0, len(table), n)
+        return pick(names, idx), flags[idx]
+    wants = rng.random(n) < new_serious
+    if serious_only is not None:
+        wants |= serious_only
+    idx = np.where(wants, serious_idx[rng.integers(0, len(serious_idx), n)],
+                   plain_idx[rng.integers(0, len(plain_idx), n)])
     return pick(names, idx), flags[idx]
 
 
@@ -105,7 +116,7 @@ def medical_claims(ctx: Ctx, m: int) -> FeedChunk:
                 np.where(p["hh"][idx] >= 0, rng.uniform(0.62, 0.78, k), rng.uniform(0.55, 0.72, k)),
             )
             diag, serious = _diagnosis(
-                rng, data.DIAG_INPATIENT, k, (hl[idx] == people.SERIOUS) | (special > 0)
+                rng, data.DIAG_INPATIENT, k, (hl[idx] == people.SERIOUS) | (special > 0), new_serious=0.03
             )
         if special == 1:
             oop = rng.lognormal(np.log(9000), 0.45, k).clip(5200, 60000)

@@ -1,0 +1,187 @@
+"""`jingzhun run`, `jingzhun runs list|show`, `jingzhun export`, `jingzhun whatif`, `jingzhun explain`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+DATA = typer.Option(Path("jingzhun-data"), "--data", help="The data folder.")
+STATUS_ZH = {"new": "新增", "persisting": "持续", "cleared": "已解除"}
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def print_run_summary(console: Console, outcome: Any) -> None:
+    summary = outcome.summary
+    alerts = summary.get("alerts", {})
+    console.print(
+        f"[bold]{outcome.period}[/] 运行 run [cyan]{outcome.run_id}[/] ({outcome.status}): "
+        f"{summary.get('households', 0):,} 户 households, 预警 alerts 新增 new [red]{alerts.get('new', 0)}[/] · "
+        f"持续 persisting {alerts.get('persisting', 0)} · 已解除 cleared [green]{alerts.get('cleared', 0)}[/] · "
+        f"数据冲突 conflicts {summary.get('conflicts', 0)} · 待人工确认 review {summary.get('review', 0)}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_cmd(
+        period: str = typer.Option(..., "--period", help="YYYY-MM"),
+        data: Path = DATA,
+        policy_set: Path = typer.Option(None, "--policy-set", help="Policy folder (default: policies/)."),
+        link_config: Path = typer.Option(None, "--link-config", help="Linkage config folder "
+                                         "(default: config/linkage/)."),
+        engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded)."),
+        force: bool = typer.Option(False, "--force", help="Run again even if inputs and policies are unchanged."),
+        user: str = typer.Option("cli", "--user"),
+        as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    ) -> None:
+        """The monthly run: snapshot, link, evaluate, conflicts, diff against last month, write results."""
+        from jingzhun.pipeline import STAGES, run_period
+
+        console = Console(stderr=as_json)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+                      TimeElapsedColumn(), console=console, transient=as_json) as bar:
+            task = bar.add_task(f"{period} 监测运行", total=len(STAGES))
+
+            def progress(stage: str, fraction: float, message: str) -> None:
+                bar.update(task, completed=fraction * len(STAGES),
+                           description=f"{period} {stage} {message}".strip())
+
+            outcome = run_period(data, period, policy_dir=policy_set, link_config_dir=link_config,
+                                 engine_name=engine, user=user, force=force, progress=progress)
+        if as_json:
+            typer.echo(json.dumps({"run_id": outcome.run_id, "period": outcome.period, "status": outcome.status,
+                                   "result_hash": outcome.result_hash, "stages": outcome.stages,
+                                   "summary": outcome.summary}, ensure_ascii=False, indent=2, default=str))
+        else:
+            print_run_summary(console, outcome)
+
+    runs = typer.Typer(help="The run ledger.", no_args_is_help=True)
+    app.add_typer(runs, name="runs")
+
+    @runs.command("list")
+    def runs_list(data: Path = DATA, as_json: bool = typer.Option(False, "--json")) -> None:
+        """Every run: period, status, engine, alerts, result hash."""
+        from jingzhun.ops import open_store
+        from jingzhun.pipeline import list_runs
+        from jingzhun.store import DataFolder
+
+        records = list_runs(open_store(DataFolder(data).ops_url))
+        if as_json:
+            typer.echo(json.dumps([{"run_id": r.id, "period": r.period, "status": r.status, "engine": r.engine,
+                                    "started_at": r.started_at.isoformat(), "result_hash": r.result_hash,
+                                    "alerts": (r.summary or {}).get("alerts")} for r in records],
+                                  ensure_ascii=False, indent=2))
+            return
+        table = Table("运行 run", "期别 period", "状态 status", "引擎 engine", "开始 started", "新增预警 new",
+                      "结果哈希 result hash")
+        for r in records:
+            alerts = (r.summary or {}).get("alerts", {})
+            table.add_row(r.id, r.period, r.status, r.engine, r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                          str(alerts.get("new", "")), (r.result_hash or "")[:16])
+        Console().print(table)
+
+    @runs.command("show")
+    def runs_show(run_id: str = typer.Argument(...), data: Path = DATA) -> None:
+        """One run: inputs, policy version, stages with seconds and counts, summary."""
+        from jingzhun.ops import open_store
+        from jingzhun.pipeline import get_run
+        from jingzhun.store import DataFolder
+
+        r = get_run(open_store(DataFolder(data).ops_url), run_id)
+        typer.echo(json.dumps({
+            "run_id": r.id, "period": r.period, "status": r.status, "engine": r.engine,
+            "policy_set_hash": r.policy_set_hash, "result_hash": r.result_hash, "error": r.error,
+            "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "stages": r.stages, "summary": r.summary, "inputs": r.input_hashes,
+        }, ensure_ascii=False, indent=2, default=str))
+
+    @app.command("export")
+    def export_cmd(
+        run: str = typer.Option(..., "--run", help="Run id (see `jingzhun runs list`)."),
+        what: str = typer.Option(..., "--what", help="alerts, flags, tags, conflicts or links."),
+        fmt: str = typer.Option("xlsx", "--format", help="xlsx, csv or parquet."),
+        out: Path = typer.Option(..., "--out"),
+        data: Path = DATA,
+        unmask: bool = typer.Option(False, "--unmask", help="Full ID numbers (recorded in the audit log)."),
+        user: str = typer.Option(None, "--user"),
+    ) -> None:
+        """Export a run's results with Chinese headers; ID numbers masked unless --unmask."""
+        from jingzhun.pipeline.export import export_run
+
+        rows = export_run(data, run, what, fmt, out, unmask=unmask, user=user)
+        typer.echo(f"{rows} rows -> {out}")
+
+    @app.command("whatif")
+    def whatif_cmd(
+        period: str = typer.Option(..., "--period", help="YYYY-MM (its latest run's data is used)."),
+        sets: list[str] = typer.Option(..., "--set", help="NAME=VALUE, e.g. monitoring_line=7500."),
+        data: Path = DATA,
+        policy_set: Path = typer.Option(None, "--policy-set"),
+        as_json: bool = typer.Option(False, "--json"),
+        limit: int = typer.Option(20, "--limit", help="Households listed in the table."),
+    ) -> None:
+        """Evaluate changed parameters beside the current ones on the same data; report the difference."""
+        from jingzhun.pipeline.whatif import whatif_period
+
+        overrides = {}
+        for item in sets:
+            if "=" not in item:
+                raise typer.BadParameter(f"--set {item!r}: write NAME=VALUE")
+            name, value = item.split("=", 1)
+            overrides[name.strip()] = _parse_value(value.strip())
+        report = whatif_period(data, period, overrides, policy_dir=policy_set)
+        if as_json:
+            typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+            return
+        console = Console()
+        console.print(f"[bold]{period}[/] what-if {overrides}: 监测户 monitored households "
+                      f"{report['monitored_before']} → {report['monitored_after']} "
+                      f"({report['monitored_after'] - report['monitored_before']:+d})")
+        t = Table("规则 rule", "现行 current", "调整后 changed", "变化 delta")
+        for row in report["by_rule"]:
+            if row["delta"]:
+                t.add_row(row["rule_id"], str(row["base"]), str(row["changed"]), f"{row['delta']:+d}")
+        console.print(t)
+        t = Table("层级 level", "区划 region", "名称 name", "现行 current", "调整后 changed", "变化 delta")
+        for row in report["by_region"]:
+            if row["delta"]:
+                t.add_row(row["level"], row["code"], row.get("name") or "", str(row["base_monitored"]),
+                          str(row["changed_monitored"]), f"{row['delta']:+d}")
+        console.print(t)
+        t = Table("户编号 household", "行政村 village", "规则 rule", "变化 change")
+        for row in report["households"][:limit]:
+            t.add_row(row["household_id"], row["village_code"], row["rule_id"], row["change"])
+        console.print(t)
+
+    @app.command("explain")
+    def explain_cmd(
+        household: str = typer.Option(..., "--household", help="户编号 household id."),
+        run: str = typer.Option(..., "--run", help="Run id."),
+        data: Path = DATA,
+        policy_set: Path = typer.Option(None, "--policy-set"),
+        all_rules: bool = typer.Option(False, "--all", help="Also list rules that did not fire."),
+        lang: str = typer.Option("zh", "--lang"),
+    ) -> None:
+        """Why each rule fired (or not) for one household, on exactly the data of a run."""
+        from jingzhun.pipeline.whatif import explain_in_run
+
+        outcomes = explain_in_run(data, run, household, policy_dir=policy_set)
+        table = Table("规则 rule", "对象 entity", "触发 fired", "说明 explanation", "取值 values")
+        for o in outcomes:
+            if o.fired or all_rules:
+                table.add_row(o.rule_id, o.entity_id, "[red]是[/]" if o.fired else "否",
+                              o.explain_zh if lang == "zh" else o.explain_en,
+                              json.dumps(o.evidence.get("values", {}), ensure_ascii=False, default=str))
+        Console().print(table)

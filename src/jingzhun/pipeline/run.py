@@ -1,0 +1,336 @@
+"""The monthly run: snapshot → load → link → evaluate → conflicts → diff → write, with a ledger.
+
+A run is a pure function of its inputs (the snapshot's imports) and the policy set: the same inputs and
+policies give the same result hash. Results are written into ``runs/<run_id>/`` with one atomic folder
+swap and the ledger row is marked ``done`` only after that, so a run that fails or is killed leaves the
+previous results intact; it can simply be started again. Re-running a period whose inputs and policies
+have not changed returns the existing run (``unchanged``) unless ``force``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute
+import sqlglot
+from sqlalchemy import select
+
+from jingzhun import periods
+from jingzhun.catalog import DATASETS
+from jingzhun.engines.duckdb import DuckDBEngine
+from jingzhun.engines.factory import check_pipeline_engine, make_engine
+from jingzhun.errors import JingzhunError, NotFound
+from jingzhun.ops.db import OpsStore, open_store
+from jingzhun.ops.models import RunRecord, utcnow
+from jingzhun.pipeline.diff import alerts_sql
+from jingzhun.pipeline.loading import register_dataset, register_regions
+from jingzhun.pipeline.results import read_result, results_hash, sort_table, write_results
+from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
+from jingzhun.store import DataFolder
+
+STAGES = ("snapshot", "load", "link", "evaluate", "conflicts", "diff", "write")
+
+Progress = Callable[[str, float, str], None]
+
+DEFAULT_POLICY_DIR = Path("policies")
+DEFAULT_LINK_CONFIG_DIR = Path("config/linkage")
+
+
+def _repo_path(relative: Path) -> Path:
+    """``relative`` from the working directory, else from the source checkout the package runs from."""
+    if relative.exists():
+        return relative
+    candidate = Path(__file__).resolve().parents[3] / relative
+    return candidate if candidate.exists() else relative
+
+
+def policy_set_hash(policy_dir: Path) -> str:
+    """Hash of every policy and parameter file (names and contents): the policy-set version."""
+    digest = hashlib.sha256()
+    root = Path(policy_dir)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(root if root.is_dir() else root.parent)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    period: str
+    status: str  # done | unchanged
+    result_hash: str
+    summary: dict[str, Any] = field(default_factory=dict)
+    stages: dict[str, Any] = field(default_factory=dict)
+
+
+class _Ledger:
+    """Stage and progress of a run in the operational store, where the web app reads them."""
+
+    def __init__(self, store: OpsStore, run_id: str):
+        self.store, self.run_id = store, run_id
+
+    def update(self, **values: Any) -> None:
+        with self.store.session() as session:
+            record = session.get(RunRecord, self.run_id)
+            assert record is not None
+            for key, value in values.items():
+                setattr(record, key, value)
+            record.version += 1
+
+
+def current_run(store: OpsStore, period: str) -> RunRecord | None:
+    """The latest finished run of ``period``."""
+    with store.session() as session:
+        return session.scalars(
+            select(RunRecord).where(RunRecord.period == period, RunRecord.status == "done")
+            .order_by(RunRecord.finished_at.desc(), RunRecord.id.desc()).limit(1)
+        ).first()
+
+
+def get_run(store: OpsStore, run_id: str) -> RunRecord:
+    with store.session() as session:
+        record = session.get(RunRecord, run_id)
+    if record is None:
+        raise NotFound(f"no run {run_id!r}; see `jingzhun runs list`")
+    return record
+
+
+def list_runs(store: OpsStore, limit: int = 50) -> list[RunRecord]:
+    with store.session() as session:
+        return list(session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(limit)))
+
+
+def _members_for_linkage(engine: Any) -> None:
+    engine.materialize("jz_link_members", sqlglot.parse_one("""
+        SELECT m.person_id, m.household_id, m.name, m.id_number, m.sex, m.birth_date, m.phone, h.village_code
+        FROM member m JOIN household h ON h.household_id = m.household_id
+    """))
+
+
+def _link_config(feed: str, config_dir: Path) -> Any:
+    from jingzhun.link import default_config, load_config
+
+    path = config_dir / f"{feed}.yaml"
+    return load_config(path) if path.exists() else default_config(feed)
+
+
+def load_relations(engine: Any, snapshot: Snapshot) -> dict[str, int]:
+    """Register the registry, the region list and the feeds (person-level feeds under a raw name,
+    ``__jz_feed_<name>``, until :func:`attach_links` adds their person and household)."""
+    rows: dict[str, int] = {}
+    for name, dataset in DATASETS.items():
+        if dataset.kind == "registry":
+            rows[name] = register_dataset(engine, snapshot, name)
+        elif dataset.kind == "feed":
+            relation = f"__jz_feed_{name}" if dataset.person_level else name
+            rows[name] = register_dataset(engine, snapshot, name, relation)
+    rows["region"] = register_regions(engine, snapshot)
+    return rows
+
+
+def attach_links(engine: Any, feed: str, links: pa.Table) -> None:
+    """Make feed ``feed`` queryable under its own name with ``person_id`` and ``household_id`` from the
+    accepted links (records in review, rejected or unlinked get NULL)."""
+    raw = f"__jz_feed_{feed}"
+    if not engine.has_table(raw):
+        return
+    engine.register_table(f"__jz_links_{feed}", links)
+    engine.materialize(feed, sqlglot.parse_one(f"""
+        SELECT f.*, l.person_id, l.household_id
+        FROM {raw} f
+        LEFT JOIN __jz_links_{feed} l ON l.record_id = f.record_id AND l.band = 'accepted'
+    """))
+    engine.drop(raw)
+    engine.drop(f"__jz_links_{feed}")
+
+
+def context_for_run(data_root: str | Path, run_id: str, store: OpsStore | None = None) -> tuple[Any, RunRecord]:
+    """An engine holding exactly the relations run ``run_id`` evaluated (its snapshot and stored links),
+    for explaining a household or a what-if on the same data."""
+    data = DataFolder(data_root)
+    store = store or open_store(data.ops_url)
+    run = get_run(store, run_id)
+    snapshot = take_snapshot(data, store, run.period)
+    engine = DuckDBEngine()
+    load_relations(engine, snapshot)
+    links_path = data.run_dir(run_id) / "links.parquet"
+    links = read_result(data.run_dir(run_id), "links") if links_path.exists() else None
+    for dataset in DATASETS.values():
+        if dataset.kind == "feed" and dataset.person_level:
+            if links is not None and links.num_rows:
+                mask = pa.compute.equal(links.column("feed"), dataset.name)
+                feed_links = links.filter(mask).drop_columns(["feed"])
+            else:
+                feed_links = pa.table({"record_id": pa.array([], pa.string()),
+                                       "person_id": pa.array([], pa.string()),
+                                       "household_id": pa.array([], pa.string()),
+                                       "band": pa.array([], pa.string())})
+            attach_links(engine, dataset.name, feed_links)
+    return engine, run
+
+
+def run_period(
+    data_root: str | Path,
+    period: str,
+    *,
+    policy_dir: str | Path | None = None,
+    link_config_dir: str | Path | None = None,
+    engine_name: str = "duckdb",
+    user: str = "cli",
+    force: bool = False,
+    progress: Progress | None = None,
+    store: OpsStore | None = None,
+) -> RunOutcome:
+    """Run period ``period`` over the data folder; see the module docstring for the guarantees."""
+    from jingzhun import link as linkage
+    from jingzhun import policy
+
+    periods.check(period)
+    check_pipeline_engine(engine_name)
+    say = progress or (lambda stage, fraction, message: None)
+    data = DataFolder(data_root).ensure()
+    data.sweep()
+    store = store or open_store(data.ops_url)
+    policy_path = _repo_path(Path(policy_dir) if policy_dir else DEFAULT_POLICY_DIR)
+    config_dir = _repo_path(Path(link_config_dir) if link_config_dir else DEFAULT_LINK_CONFIG_DIR)
+    policy_set = policy.load(policy_path)
+    policy_hash = policy_set_hash(policy_path)
+
+    say("snapshot", 0.0, "")
+    snapshot = take_snapshot(data, store, period)
+    if not snapshot.has_registry:
+        raise JingzhunError(
+            f"no registry (household and member) imported for {period} or earlier in {data.root}; "
+            "import the registry extract first (jingzhun import)"
+        )
+    inputs = {**snapshot.input_hashes(), "_fingerprint": [snapshot.fingerprint()]}
+    existing = current_run(store, period)
+    if (existing is not None and not force and existing.engine == engine_name
+            and existing.policy_set_hash == policy_hash and existing.input_hashes == inputs):
+        say("write", 1.0, "unchanged")
+        return RunOutcome(existing.id, period, "unchanged", existing.result_hash or "",
+                          existing.summary or {}, existing.stages)
+
+    run_id = f"{period}-{uuid.uuid4().hex[:8]}"
+    with store.session() as session:
+        session.add(RunRecord(id=run_id, period=period, engine=engine_name, policy_set_hash=policy_hash,
+                              input_hashes=inputs, status="running", stage="snapshot", progress=0.0,
+                              stages={}, started_by=user))
+    ledger = _Ledger(store, run_id)
+    stages: dict[str, dict[str, Any]] = {}
+    clock = time.perf_counter()
+
+    def stage_done(name: str, **counts: Any) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = {"seconds": round(now - clock, 3), **counts}
+        clock = now
+        index = STAGES.index(name)
+        following = STAGES[index + 1] if index + 1 < len(STAGES) else name
+        ledger.update(stage=following, progress=(index + 1) / len(STAGES), stages=dict(stages))
+        say(name, (index + 1) / len(STAGES), "")
+
+    engine = make_engine(engine_name)
+    try:
+        stage_done("snapshot", datasets=len(snapshot.inputs),
+                   imports=sum(len(v) for v in snapshot.inputs.values()))
+
+        rows = load_relations(engine, snapshot)
+        stage_done("load", rows=rows)
+
+        # link every person-level feed to registered members
+        link_tables: list[pa.Table] = []
+        review_tables: list[pa.Table] = []
+        link_summary: dict[str, Any] = {}
+        _members_for_linkage(engine)
+        person_feeds = [d for d in DATASETS.values() if d.kind == "feed" and d.person_level and rows.get(d.name)]
+        for i, dataset in enumerate(person_feeds):
+            say("link", i / max(1, len(person_feeds)), dataset.name)
+            result = linkage.link_feed_result(engine.con, "jz_link_members", f"__jz_feed_{dataset.name}",
+                                              _link_config(dataset.name, config_dir), store)
+            links = result.links
+            link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
+                                                                    pa.string())))
+            review_tables.append(result.review)  # already carries its feed
+            link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
+            attach_links(engine, dataset.name, links)
+        links_all = pa.concat_tables(link_tables, promote_options="default") if link_tables else pa.table({})
+        review_all = (pa.concat_tables(review_tables, promote_options="default") if review_tables
+                      else pa.table({}))
+        stage_done("link", records=links_all.num_rows, review=review_all.num_rows)
+
+        flags = policy.evaluate(engine, policy_set, period)
+        fired: dict[str, int] = {}
+        for rule_id in flags.column("rule_id").to_pylist():
+            fired[rule_id] = fired.get(rule_id, 0) + 1
+        stage_done("evaluate", flags=flags.num_rows, rules=len(policy_set.rules))
+
+        from jingzhun.link.conflicts import find_conflicts
+
+        present = {d: d if engine.has_table(d) and rows.get(d) else None
+                   for d in ("civil_registry", "medical_claim", "disability_cert", "enrolment")}
+        conflicts = find_conflicts(engine.con, "member", "household", **present)
+        stage_done("conflicts", conflicts=conflicts.num_rows)
+
+        previous = current_run(store, periods.shift(period, -1))
+        engine.register_table("jz_flags", flags)
+        previous_name = None
+        if previous is not None and (data.run_dir(previous.id) / "alerts.parquet").exists():
+            engine.register_table("jz_prev_alerts", data.run_dir(previous.id) / "alerts.parquet")
+            previous_name = "jz_prev_alerts"
+        alerts = engine.fetch_arrow(sqlglot.parse_one(alerts_sql("jz_flags", previous_name, period),
+                                                      read="duckdb"))
+        statuses = {s: 0 for s in ("new", "persisting", "cleared")}
+        for status in alerts.column("status").to_pylist():
+            statuses[status] += 1
+        stage_done("diff", previous_run=previous.id if previous else None, **statuses)
+
+        tables = {
+            "links": links_all, "flags": flags, "alerts": alerts, "conflicts": conflicts,
+            "review": review_all,
+        }
+        tables = {name: sort_table(name, table) for name, table in tables.items()}
+        result_hash = results_hash(tables)
+        write_results(data.run_dir(run_id), tables)
+        summary = {
+            "period": period,
+            "households": rows.get("household", 0),
+            "members": rows.get("member", 0),
+            "alerts": statuses,
+            "flags_by_rule": dict(sorted(fired.items())),
+            "conflicts": conflicts.num_rows,
+            "review": review_all.num_rows,
+            "linkage": link_summary,
+            "previous_run": previous.id if previous else None,
+        }
+        stage_done("write", tables=len(tables))
+        ledger.update(status="done", stage=None, progress=1.0, result_hash=result_hash, summary=summary,
+                      finished_at=utcnow())
+        return RunOutcome(run_id, period, "done", result_hash, summary, stages)
+    except BaseException as exc:
+        ledger.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=utcnow())
+        raise
+    finally:
+        engine.close()
+
+
+def load_result(data_root: str | Path, run_id: str, table: str) -> pa.Table:
+    run_dir = DataFolder(data_root).run_dir(run_id)
+    if not (run_dir / f"{table}.parquet").exists():
+        raise NotFound(f"run {run_id!r} has no {table!r} results in {run_dir}")
+    return read_result(run_dir, table)
+
+
+__all__ = [
+    "STAGES", "RunOutcome", "current_run", "get_run", "list_runs", "load_result", "policy_set_hash",
+    "run_period",
+]

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+from jingzhun.errors import JingzhunError
+from jingzhun.ops import open_store
+from jingzhun.ops.models import AuditEntry, RunRecord
+from jingzhun.pipeline import current_run, list_runs, run_period
+from jingzhun.pipeline.export import export_run, export_table
+from jingzhun.store import DataFolder
+
+MONTHS = ["2025-01", "2025-02"]
+
+
+def _store(data):
+    return open_store(DataFolder(data).ops_url)
+
+
+def test_two_months_in_sequence_diff_against_the_previous_run(ran):
+    data, runs = ran
+    first, second = runs[MONTHS[0]], runs[MONTHS[1]]
+    assert first.status == second.status == "done"
+    assert first.summary["households"] > 300 and first.summary["members"] == 1500
+    assert first.summary["alerts"]["persisting"] == 0 and first.summary["alerts"]["cleared"] == 0
+    assert second.summary["previous_run"] == first.run_id
+    a1 = pq.read_table(DataFolder(data).run_dir(first.run_id) / "alerts.parquet").to_pylist()
+    a2 = pq.read_table(DataFolder(data).run_dir(second.run_id) / "alerts.parquet").to_pylist()
+    before = {(a["household_id"], a["rule_id"]) for a in a1}
+    after = {(a["household_id"], a["rule_id"]): a for a in a2}
+    assert before, "the first month finds something"
+    for key, alert in after.items():
+        expected = "cleared" if alert["status"] == "cleared" else ("persisting" if key in before else "new")
+        assert alert["status"] == expected, (key, alert["status"])
+        if alert["status"] == "persisting":
+            assert alert["first_period"] == MONTHS[0]
+    # every alert of the first month is either still there or explicitly cleared
+    assert before <= set(after)
+    stages = second.stages
+    assert list(stages) == ["snapshot", "load", "link", "evaluate", "conflicts", "diff", "write"]
+    assert all(s["seconds"] >= 0 for s in stages.values())
+
+
+def test_rerun_is_idempotent_and_forced_rerun_gives_the_same_hash(data):
+    first = run_period(data, MONTHS[0])
+    again = run_period(data, MONTHS[0])
+    assert again.status == "unchanged" and again.run_id == first.run_id
+    forced = run_period(data, MONTHS[0], force=True)
+    assert forced.run_id != first.run_id
+    assert forced.result_hash == first.result_hash
+    assert current_run(_store(data), MONTHS[0]).id == forced.run_id
+
+
+def test_a_failing_run_leaves_the_previous_results_intact(data, monkeypatch):
+    good = run_period(data, MONTHS[0])
+    before = sorted(p.name for p in (DataFolder(data).root / "runs").iterdir())
+
+    import jingzhun.policy
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("killed in the middle of evaluation")
+
+    monkeypatch.setattr(jingzhun.policy, "evaluate", boom)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_period(data, MONTHS[0], force=True)
+    monkeypatch.undo()
+    store = _store(data)
+    assert sorted(p.name for p in (DataFolder(data).root / "runs").iterdir()) == before
+    assert current_run(store, MONTHS[0]).id == good.run_id
+    failed = [r for r in list_runs(store) if r.status == "failed"]
+    assert len(failed) == 1 and "killed" in failed[0].error
+    # and the period can simply be run again
+    assert run_period(data, MONTHS[0], force=True).result_hash == good.result_hash
+
+
+def test_a_run_needs_a_registry(tmp_path):
+    with pytest.raises(JingzhunError, match="no registry"):
+        run_period(tmp_path / "empty", "2025-01")
+
+
+def test_links_match_the_truth_of_the_generator(ran, county):
+    """Links written by the run tie feed records to the right registered person (truth/ of the generator)."""
+    from jingzhun.link import precision_recall
+
+    data, runs = ran
+    run = runs[MONTHS[0]]
+    links = pq.read_table(DataFolder(data).run_dir(run.run_id) / "links.parquet")
+    truth = pq.read_table(county / "truth" / "feed_truth.parquet")
+    truth = truth.filter(pa.compute.is_in(truth.column("record_id"), links.column("record_id")))
+    con = duckdb.connect()
+    con.register("links", links)
+    methods = dict(
+        con.execute("select method, count(*) from links where band = 'accepted' group by 1").fetchall()
+    )
+    assert methods.get("exact", 0) > 0 and sum(methods.values()) > 0.6 * links.num_rows
+    for feed in ("medical_claim", "employment", "enrolment"):
+        feed_links = links.filter(pa.compute.equal(links.column("feed"), feed))
+        quality = precision_recall(feed_links, truth, dataset=feed)
+        assert quality["precision"] >= 0.99, (feed, quality)
+        assert quality["recall"] >= 0.95, (feed, quality)
+    assert run.summary["linkage"]["medical_claim"]["records"] > 0
+
+
+def test_exports_mask_ids_unless_unmasked_and_are_audited(ran, tmp_path):
+    data, runs = ran
+    run = runs[MONTHS[0]]
+    masked = export_table(data, run.run_id, "alerts").to_pylist()
+    assert masked and all("*" in (r["户主证件号码"] or "*") for r in masked)
+    n = export_run(data, run.run_id, "alerts", "xlsx", tmp_path / "alerts.xlsx", user="clerk")
+    assert n == len(masked) and (tmp_path / "alerts.xlsx").stat().st_size > 0
+    export_run(data, run.run_id, "flags", "csv", tmp_path / "flags.csv", unmask=True, user="clerk")
+    text = (tmp_path / "flags.csv").read_text(encoding="utf-8-sig")
+    assert "规则" in text.splitlines()[0]
+    with _store(data).session() as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.actor == "clerk"))]
+    assert actions == ["export", "export_unmasked"]
+
+
+def test_run_ledger_records_inputs_and_policy_version(ran):
+    data, runs = ran
+    run = runs[MONTHS[1]]
+    with _store(data).session() as session:
+        record = session.get(RunRecord, run.run_id)
+    assert record.status == "done" and record.result_hash == run.result_hash
+    assert set(record.input_hashes) >= {"household", "member", "medical_claim", "_fingerprint"}
+    # feeds of both months are read for the second month, the registry once
+    assert len(record.input_hashes["medical_claim"]) == 2
+    assert len(record.policy_set_hash) == 64
