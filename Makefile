@@ -36,7 +36,7 @@ test-fast: install
 	$(VENV)/bin/python -m pytest -q -x -m "not spark and not browser and not slow"
 
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

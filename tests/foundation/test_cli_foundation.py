@@ -41,3 +41,9 @@ def test_console_script_runs_and_reports_errors_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert "row 2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_console_script_exit_code_for_an_invalid_number():
+    proc = subprocess.run([sys.executable, "-c", "from jingzhun.cli.main import main; main()",
+                           "id", "check", "123"], capture_output=True, text=True)
+    assert proc.returncode == 1

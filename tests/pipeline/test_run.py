@@ -130,3 +130,35 @@ def test_run_ledger_records_inputs_and_policy_version(ran):
     # feeds of both months are read for the second month, the registry once
     assert len(record.input_hashes["medical_claim"]) == 2
     assert len(record.policy_set_hash) == 64
+
+
+def test_a_killed_run_leaves_no_results_and_is_marked_interrupted(data):
+    """A run process killed with SIGKILL in the middle: no result folder appears, the ledger row is
+    marked failed at the next run, which then succeeds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time, jingzhun.policy as p\n"
+        "real = p.evaluate\n"
+        "def slow(*a, **k):\n"
+        "    print('evaluating', flush=True); time.sleep(60); return real(*a, **k)\n"
+        "p.evaluate = slow\n"
+        "from jingzhun.pipeline import run_period\n"
+        f"run_period({str(data)!r}, {MONTHS[0]!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "evaluating"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.1)
+    runs_dir = DataFolder(data).root / "runs"
+    assert not runs_dir.exists() or not any(p for p in runs_dir.iterdir() if not p.name.startswith(".tmp-"))
+    store = _store(data)
+    assert [r.status for r in list_runs(store)] == ["running"]
+    done = run_period(data, MONTHS[0])
+    assert done.status == "done"
+    statuses = sorted(r.status for r in list_runs(store))
+    assert statuses == ["done", "failed"]

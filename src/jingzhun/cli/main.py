@@ -43,7 +43,9 @@ for _name in _MODULES:
 def main() -> None:
     """Run the CLI, printing Jingzhun errors without a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except JingzhunError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -87,6 +87,20 @@ class _Ledger:
             record.version += 1
 
 
+def mark_interrupted(store: OpsStore, period: str) -> int:
+    """Runs of ``period`` still marked ``running`` belong to a process that was killed (one run of a
+    period at a time is the contract of the CLI and the web worker): mark them ``failed``."""
+    with store.session() as session:
+        stale = session.scalars(
+            select(RunRecord).where(RunRecord.period == period, RunRecord.status == "running")).all()
+        for record in stale:
+            record.status = "failed"
+            record.error = "interrupted: the process running it stopped before it finished"
+            record.finished_at = utcnow()
+            record.version += 1
+        return len(stale)
+
+
 def current_run(store: OpsStore, period: str) -> RunRecord | None:
     """The latest finished run of ``period``."""
     with store.session() as session:
@@ -206,6 +220,7 @@ def run_period(
     policy_hash = policy_set_hash(policy_path)
 
     say("snapshot", 0.0, "")
+    mark_interrupted(store, period)
     snapshot = take_snapshot(data, store, period)
     if not snapshot.has_registry:
         raise JingzhunError(
