@@ -162,3 +162,20 @@ def test_a_killed_run_leaves_no_results_and_is_marked_interrupted(data):
     assert done.status == "done"
     statuses = sorted(r.status for r in list_runs(store))
     assert statuses == ["done", "failed"]
+
+
+def test_risk_checks_for_the_case_workflow_follow_the_latest_run(ran):
+    from jingzhun.pipeline.risk import RunRiskChecks
+
+    data, runs = ran
+    latest = runs[MONTHS[1]]
+    flags = pq.read_table(DataFolder(data).run_dir(latest.run_id) / "flags.parquet").to_pylist()
+    eliminable = {f["household_id"] for f in flags if f["rule_id"] == "exit.risk_eliminable"}
+    monitored = {f["household_id"] for f in flags if f["kind"] == "monitor"} - eliminable
+    checks = RunRiskChecks(data, _store(data))
+    assert monitored, "the county has monitored households whose risk is not eliminable"
+    passed, details = checks(sorted(monitored)[0])
+    assert not passed and details["run_id"] == latest.run_id
+    if eliminable:
+        passed, details = checks(sorted(eliminable)[0])
+        assert passed and "exit.risk_eliminable" in details["passed_checks"]

@@ -43,7 +43,7 @@ def test_test_command_passes_and_fails(tmp_path: Path) -> None:
     assert passing.exit_code == 0, passing.output
     broken = tmp_path / "p/triggers/living.test.yaml"
     broken.write_text(
-        broken.read_text(encoding="utf-8").replace("fired: [H1]", "fired: [H9]"), encoding="utf-8"
+        broken.read_text(encoding="utf-8").replace("fired: [H1, H4]", "fired: [H9]"), encoding="utf-8"
     )
     failing = runner.invoke(app, ["policy", "test", str(broken), "--policies", str(tmp_path / "p")])
     assert failing.exit_code == 1 and "FAIL" in failing.output and "H9" in failing.output

@@ -15,8 +15,8 @@ from jingzhun.api import PREFIX, api_router
 from jingzhun.api.context import AppContext, RegionNames
 from jingzhun.api.errors import install as install_errors
 from jingzhun.cases.ports import AlertSource, HouseholdSource, RiskChecks
-from jingzhun.cases.ports import no_risk_checks as _no_checks
 from jingzhun.ops import OpsStore, open_store
+from jingzhun.pipeline.risk import RunRiskChecks
 from jingzhun.reports.sources import ParquetAlerts, ParquetHouseholds, RegistryCache
 from jingzhun.settings import Settings
 from jingzhun.web.errors import install_page_errors
@@ -71,7 +71,7 @@ def create_app(
     context = AppContext(
         settings=settings,
         store=store,
-        risk_checks=risk_checks or _no_checks,
+        risk_checks=risk_checks or RunRiskChecks(settings.data, store),
         households=households or ParquetHouseholds(cache),
         alerts=alerts or ParquetAlerts(cache),
     )
