@@ -11,25 +11,10 @@ import contextlib
 import logging
 from typing import Any
 
-from jingzhun.link.config import LinkConfig
+from jingzhun.link.config import FRAME_COLUMNS, LinkConfig
 
-SPLINK_COLUMNS = (
-    "uid",
-    "id_text",
-    "name_norm",
-    "name_py",
-    "surname_py",
-    "given_py",
-    "sex",
-    "birth_date",
-    "birth_str",
-    "birth_year",
-    "region_code",
-    "county",
-    "township",
-    "village",
-    "phone",
-)
+# The prepared frame's columns as Splink sees them: the row id instead of the raw ID number.
+SPLINK_COLUMNS = ("uid", *(c for c in FRAME_COLUMNS if c != "id_number"))
 
 _ROLE_TO_FRAME = {"id_number": "id_text", "id_number_raw": "id_text", "name": "name_norm"}
 
