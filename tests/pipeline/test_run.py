@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute
@@ -179,3 +181,27 @@ def test_risk_checks_for_the_case_workflow_follow_the_latest_run(ran):
     if eliminable:
         passed, details = checks(sorted(eliminable)[0])
         assert passed and "exit.risk_eliminable" in details["passed_checks"]
+
+
+def test_policy_explain_and_whatif_commands_on_a_run(ran):
+    from typer.testing import CliRunner
+
+    from jingzhun.cli.main import app
+
+    data, runs = ran
+    run = runs[MONTHS[1]]
+    alerts = pq.read_table(DataFolder(data).run_dir(run.run_id) / "alerts.parquet").to_pylist()
+    alert = next(a for a in alerts if a["status"] != "cleared")
+    runner = CliRunner()
+    result = runner.invoke(app, ["policy", "explain", "--data", str(data), "--run", run.run_id,
+                                 "--household", alert["household_id"], "--all"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert alert["rule_id"] in result.output
+    missing = runner.invoke(app, ["policy", "explain", "--data", str(data), "--run", run.run_id,
+                                  "--household", "NO-SUCH-HOUSEHOLD"])
+    assert missing.exit_code != 0
+    whatif = runner.invoke(app, ["whatif", "--data", str(data), "--period", MONTHS[1],
+                                 "--set", "monitoring_line=9000", "--json"])
+    assert whatif.exit_code == 0, whatif.output
+    report = json.loads(whatif.output)
+    assert report["monitored_after"] >= report["monitored_before"]

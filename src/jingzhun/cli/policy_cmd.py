@@ -120,27 +120,44 @@ def register(app: typer.Typer) -> None:
 
     @group.command("explain")
     def explain_cmd(
-        household_id: str = typer.Argument(...),
-        period: str = typer.Option(..., "--period", help="YYYY-MM"),
+        household_id: str = typer.Argument(None, help="户编号 (or use --household)."),
+        household: str = typer.Option(None, "--household", help="户编号 household id."),
+        data: Path = typer.Option(None, "--data", help="Data folder (with --run)."),
+        run: str = typer.Option(None, "--run", help="Explain on exactly the data of this run."),
+        period: str = typer.Option(None, "--period", help="YYYY-MM (with --tables)."),
         tables: Path = typer.Option(
-            ..., "--tables", help="Folder of <dataset>.parquet relations (as evaluated)."
+            None, "--tables", help="Folder of <dataset>.parquet relations (as evaluated)."
         ),
         path: Path = typer.Option(DEFAULT_DIR, "--policies"),
         lang: str = typer.Option("zh", "--lang"),
         all_rules: bool = typer.Option(False, "--all", help="Show rules that did not fire too."),
     ) -> None:
-        """Every rule for one household: fired or not, with values and explanation."""
+        """Every rule for one household: fired or not, with values and explanation.
+
+        Either `--data DATA --run RUN --household ID` (the data a monthly run evaluated) or
+        `--tables DIR --period P HOUSEHOLD` (a folder of relations)."""
         from jingzhun.policy import explain_household, load
 
-        ps = load(path)
-        eng = _engine()
-        files = sorted(tables.glob("*.parquet"))
-        if not files:
-            raise PolicyError(f"no <dataset>.parquet files in {tables}")
-        for f in files:
-            eng.register_table(f.stem, f)  # type: ignore[attr-defined]
+        hid = household or household_id
+        if not hid:
+            raise PolicyError("name the household: --household ID")
+        if run:
+            from jingzhun.pipeline.whatif import explain_in_run
+
+            outcomes = explain_in_run(data or Path("jingzhun-data"), run, hid, policy_dir=path)
+        else:
+            if tables is None or period is None:
+                raise PolicyError("give --data and --run, or --tables and --period")
+            ps = load(path)
+            eng = _engine()
+            files = sorted(tables.glob("*.parquet"))
+            if not files:
+                raise PolicyError(f"no <dataset>.parquet files in {tables}")
+            for f in files:
+                eng.register_table(f.stem, f)  # type: ignore[attr-defined]
+            outcomes = explain_household(eng, ps, period, hid)
         table = Table("规则 rule", "对象 entity", "触发 fired", "说明 explanation", "证据 evidence")
-        for o in explain_household(eng, ps, period, household_id):
+        for o in outcomes:
             if o.fired or all_rules:
                 table.add_row(
                     o.rule_id,
