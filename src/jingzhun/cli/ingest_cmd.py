@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,7 +18,6 @@ from rich.table import Table
 
 from jingzhun.catalog import DATASETS
 from jingzhun.errors import JingzhunError
-from jingzhun.ingest import ImportResult, expand_paths, export_rejects, import_files, list_imports
 
 DATA_HELP = "The data folder (Parquet datasets and ops.sqlite)."
 STATUS_ZH = {
@@ -27,7 +27,7 @@ STATUS_ZH = {
 }
 
 
-def _summary(results: list[ImportResult]) -> Table:
+def _summary(results: list[Any]) -> Table:
     table = Table(
         "文件 file",
         "数据集 dataset",
@@ -69,6 +69,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import department files: validate every row, store accepted rows, quarantine the rest."""
         console = Console(stderr=as_json)
+        from jingzhun.ingest import expand_paths, import_files
+
         files = expand_paths(paths)
         if not files:
             raise JingzhunError("没有可导入的文件 (no importable files found)")
@@ -127,6 +129,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """List the import ledger (oldest first)."""
+        from jingzhun.ingest import list_imports
+
         rows = list_imports(data, dataset, period)
         if as_json:
             typer.echo(
@@ -188,5 +192,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the rejected rows of an import, with their original headers and a 错误原因 column, to send
         back to the department."""
+        from jingzhun.ingest import export_rejects
+
         n = export_rejects(data, import_id, out, english=(lang == "en"))
         typer.echo(f"{n} 行已写入 {out} ({n} rejected rows written)")

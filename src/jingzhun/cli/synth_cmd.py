@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,10 +18,11 @@ from rich.progress import (
 from rich.table import Table
 
 from jingzhun.catalog import DATASETS
-from jingzhun.synth import FEEDS, REGISTRY, Manifest, generate
 
 
-def summary_table(manifest: Manifest) -> Table:
+def summary_table(manifest: Any) -> Table:
+    from jingzhun.synth import FEEDS, REGISTRY
+
     """Rows per dataset (rows) and month (columns)."""
     table = Table(
         title=f"{manifest.province['name']} · {manifest.counts['persons']:,} 人 · "
@@ -69,6 +71,8 @@ def register(app: typer.Typer) -> None:
 
             def advance(done: int, total: int, stage: str) -> None:
                 bar.update(task, completed=done, total=total, description=stage)
+
+            from jingzhun.synth import generate
 
             manifest = generate(
                 out,
