@@ -1,4 +1,4 @@
-"""`jingzhun run`, `jingzhun runs list|show`, `jingzhun export`, `jingzhun whatif`, `jingzhun explain`."""
+"""`jingzhun run`, `jingzhun runs list|show`, `jingzhun export`, `jingzhun whatif` (explain: `jingzhun policy explain`)."""
 
 from __future__ import annotations
 
@@ -164,24 +164,3 @@ def register(app: typer.Typer) -> None:
         for row in report["households"][:limit]:
             t.add_row(row["household_id"], row["village_code"], row["rule_id"], row["change"])
         console.print(t)
-
-    @app.command("explain")
-    def explain_cmd(
-        household: str = typer.Option(..., "--household", help="户编号 household id."),
-        run: str = typer.Option(..., "--run", help="Run id."),
-        data: Path = DATA,
-        policy_set: Path = typer.Option(None, "--policy-set"),
-        all_rules: bool = typer.Option(False, "--all", help="Also list rules that did not fire."),
-        lang: str = typer.Option("zh", "--lang"),
-    ) -> None:
-        """Why each rule fired (or not) for one household, on exactly the data of a run."""
-        from jingzhun.pipeline.whatif import explain_in_run
-
-        outcomes = explain_in_run(data, run, household, policy_dir=policy_set)
-        table = Table("规则 rule", "对象 entity", "触发 fired", "说明 explanation", "取值 values")
-        for o in outcomes:
-            if o.fired or all_rules:
-                table.add_row(o.rule_id, o.entity_id, "[red]是[/]" if o.fired else "否",
-                              o.explain_zh if lang == "zh" else o.explain_en,
-                              json.dumps(o.evidence.get("values", {}), ensure_ascii=False, default=str))
-        Console().print(table)
