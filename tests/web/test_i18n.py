@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from jingzhun.cases import workflow
-from jingzhun.web import i18n
+from jingzhun.web import forms, i18n
+from jingzhun.web.pages.cases import EVENTS_ZH
 from jingzhun.web.pages.dashboard import BANDS_ZH, COVERAGE_ZH
 from jingzhun.web.pages.runs import STAGES_ZH, STATUS_ZH
 from jingzhun.web.views import nav_for
@@ -20,6 +21,7 @@ def test_every_template_message_is_translated():
     for path in [*WEB.glob("templates/*.html"), *WEB.glob("pages/*.py")]:
         ids |= set(re.findall(r"""_\(["']([^"']*[\u4e00-\u9fff][^"']*)["']\)""", path.read_text()))
     ids |= set(workflow.STATES.values()) | set(workflow.ACTIONS.values()) | set(workflow.CHANNELS.values())
+    ids |= set(workflow.MEASURE_TYPES) | set(forms.MESSAGES) | set(EVENTS_ZH.values())
     ids |= (
         set(COVERAGE_ZH.values()) | set(BANDS_ZH.values()) | set(STAGES_ZH.values()) | set(STATUS_ZH.values())
     )

@@ -149,7 +149,7 @@ def test_alert_opens_a_case_and_the_case_page_offers_the_roles_steps(web):
     case = web.doc("cun", case_url)
     steps = [f["fields"]["action"] for f in case.forms if f["action"].endswith("/transition")]
     assert steps == ["record_visit", "close"]
-    assert "open-case" in web.login("cun").get("/alerts").text  # the inbox now links the open case
+    assert "case-link" in web.login("cun").get("/alerts").text  # the inbox now links the case
     r = web.post(
         "cun",
         case_url + "/transition",

@@ -1,5 +1,6 @@
-"""The alerts inbox of the latest run: open a case (部门筛查预警) from an alert, or go to the open case
-of the household."""
+"""The alerts inbox of the latest run: each alert with its case (opened by the monthly run or by a
+click, see :func:`case_of_alert`), or a button to open one (部门筛查预警) when the household has no case
+in progress."""
 
 from __future__ import annotations
 
@@ -28,18 +29,65 @@ COLUMNS = [
     ("status", "状态"),
     ("first_period", "首次预警期次"),
     ("explanation", "预警说明"),
+    ("case_id", "案件编号"),
+    ("case_state", "案件状态"),
 ]
 
 
-def open_cases(ctx: Any, principal: Any, household_ids: list[str]) -> dict[str, int]:
-    """Household id → id of its open (not final) case, among the cases the principal may see."""
+def cases_of_households(ctx: Any, principal: Any, household_ids: list[str]) -> dict[str, list[dict]]:
+    """Household id → its cases the principal may see (newest first): id, state, channel, run, rules,
+    alert id."""
     if not household_ids:
         return {}
-    stmt: Any = select(MonitoringCase.household_id, MonitoringCase.id).where(
-        MonitoringCase.household_id.in_(household_ids), MonitoringCase.state.not_in(workflow.FINAL_STATES)
-    )
+    stmt: Any = select(
+        MonitoringCase.id,
+        MonitoringCase.household_id,
+        MonitoringCase.state,
+        MonitoringCase.channel,
+        MonitoringCase.run_id,
+        MonitoringCase.rule_ids,
+        MonitoringCase.alert_id,
+    ).where(MonitoringCase.household_id.in_(sorted(set(household_ids))))
+    out: dict[str, list[dict]] = {}
     with ctx.store.session() as session:
-        return dict(session.execute(scope.scoped_select(stmt, MonitoringCase.village_code, principal)).all())
+        stmt = scope.scoped_select(stmt, MonitoringCase.village_code, principal)
+        for row in session.execute(stmt.order_by(MonitoringCase.id.desc())).mappings():
+            c = dict(row) | {"state_zh": workflow.STATES.get(row["state"], row["state"])}
+            c["final"] = row["state"] in workflow.FINAL_STATES
+            out.setdefault(row["household_id"], []).append(c)
+    return out
+
+
+def case_of_alert(alert: dict[str, Any], cases: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The case that handles ``alert`` among its household's cases (newest first): the case opened from
+    this alert; else one the run opened for it (same run, the alert's rule); else one opened for the same
+    rule since the alert first appeared (a persisting alert keeps its case); else the household's case
+    in progress, whatever its channel. None when the household has none of these.
+
+    >>> a = {"alert_id": "2025-02-b~H1~r1", "run_id": "2025-02-b", "rule_id": "r1", "first_period": "2025-01"}
+    >>> c = lambda i, **kw: {"id": i, "final": False, "alert_id": None, "run_id": None, "rule_ids": None,
+    ...                      "channel": "dept_alert"} | kw
+    >>> case_of_alert(a, [c(3, run_id="2025-02-b", rule_ids=["r2"]), c(2, run_id="2025-01-a", rule_ids=["r1"])])["id"]
+    2
+    >>> case_of_alert(a, [c(5, final=True, run_id="2024-12-z", rule_ids=["r1"])]) is None
+    True
+    """
+    for c in cases:
+        if c["alert_id"] and c["alert_id"] == alert["alert_id"]:
+            return c
+    rule = alert.get("rule_id")
+    for c in cases:
+        if c["run_id"] == alert.get("run_id") and rule in (c["rule_ids"] or []):
+            return c
+    first = alert.get("first_period") or alert.get("period") or ""
+    for c in cases:
+        if (
+            c["channel"] == "dept_alert"
+            and rule in (c["rule_ids"] or [])
+            and (c["run_id"] or "")[:7] >= first
+        ):
+            return c
+    return next((c for c in cases if not c["final"]), None)
 
 
 @router.get("/alerts")
@@ -47,13 +95,16 @@ def alerts(
     request: Request, principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None, offset: int = 0
 ) -> Response:
     found = list_alerts(principal, ctx, ip, Paging(50, max(offset, 0)), period or None, None)
-    cases = open_cases(ctx, principal, [a["household_id"] for a in found["items"]])
+    by_household = cases_of_households(ctx, principal, [a["household_id"] for a in found["items"]])
+    cases = {a["alert_id"]: case_of_alert(a, by_household.get(a["household_id"], [])) for a in found["items"]}
+    in_progress = {h for h, cs in by_household.items() if any(not c["final"] for c in cs)}
     return render(
         request,
         "alerts.html",
         title="预警",
         found=found,
         cases=cases,
+        in_progress=in_progress,
         period=period or "",
         writes=ROLES[principal.role].writes,
     )
@@ -67,6 +118,10 @@ def alerts_xlsx(principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None
         items += found["items"]
         if not found["items"] or len(items) >= found["total"] or len(items) >= 20000:
             break
+    by_household = cases_of_households(ctx, principal, [a["household_id"] for a in items])
+    for a in items:
+        c = case_of_alert(a, by_household.get(a["household_id"], []))
+        a["case_id"], a["case_state"] = (c["id"], c["state_zh"]) if c else (None, None)
     return xlsx_response(ctx, principal, ip, "预警清单", COLUMNS, items, "alert", {"period": period})
 
 

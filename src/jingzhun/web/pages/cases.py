@@ -1,5 +1,6 @@
 """Case list (overdue and follow-up badges, xlsx export) and the case page with the workflow steps the
-signed-in role may take now (from :mod:`jingzhun.cases.workflow`) and the printable village notice."""
+signed-in role may take now (from :mod:`jingzhun.cases.workflow`), the printable village notice, and the
+forms for assistance measures and follow-up visits (checked by :mod:`jingzhun.web.forms`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
+from jingzhun.api.errors import status_of
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
+from jingzhun.cases.service import OPENING_ROLES
 from jingzhun.catalog import ENUMS
-from jingzhun.errors import JingzhunError
+from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
+from jingzhun.web import forms
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +33,16 @@ COLUMNS = [
     ("overdue", "是否超期"),
     ("follow_up_due", "是否应回访"),
 ]
+MEASURE_FIELDS = ("measure_type", "helper", "start_date", "end_date", "amount", "description")
+FOLLOW_UP_FIELDS = ("visit_date", "visitor", "findings")
+#: the history's entries besides the workflow steps
+EVENTS_ZH = {
+    "open": "立案",
+    "add_measure": "录入帮扶措施",
+    "add_follow_up": "录入回访",
+    "edit": "修改案件信息",
+    **workflow.ACTIONS,
+}
 FIELD_ZH = {
     "reason": "理由",
     "findings": "核实情况",
@@ -87,23 +101,137 @@ def cases_xlsx(
     return xlsx_response(ctx, principal, ip, "案件清单", COLUMNS, items, "case", {"state": state})
 
 
-@router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+def case_view(
+    request: Request,
+    principal: Any,
+    ctx: Any,
+    ip: str | None,
+    case_id: int,
+    status_code: int = 200,
+    **sent: Any,
+) -> Response:
+    """The case page; ``sent`` carries what a refused measure or follow-up form sent back
+    (``measure``/``follow_up``: the values typed, ``measure_errors``/``follow_up_errors``: by field,
+    ``form_error``: a refusal of the service)."""
     case = ctx.cases.get_case(principal, ip, case_id)
     steps = [workflow.find(case["state"], a) for a in case["allowed_actions"]]
+    assists = (
+        ROLES[principal.role].writes
+        and principal.role in OPENING_ROLES
+        and case["state"] in workflow.MONITORED_STATES
+    )
     return render(
         request,
         "case.html",
+        status_code=status_code,
         title=f"案件 #{case_id}",
         c=case,
         steps=[s for s in steps if s],
         actions=workflow.ACTIONS,
+        events_zh=EVENTS_ZH,
         states=workflow.STATES,
         field_zh=FIELD_ZH,
         monitoring_types=ENUMS["monitoring_type"],
+        measure_types=workflow.MEASURE_TYPES,
         in_notice=case["state"] in workflow.NOTICE_STATES,
         writes=ROLES[principal.role].writes,
+        assists=assists,
+        today=ctx.now().date().isoformat(),
+        measure=sent.get("measure") or {},
+        measure_errors=sent.get("measure_errors") or {},
+        follow_up=sent.get("follow_up") or {},
+        follow_up_errors=sent.get("follow_up_errors") or {},
+        form_error=sent.get("form_error"),
+        form_for=sent.get("form_for"),
     )
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+    return case_view(request, principal, ctx, ip, case_id)
+
+
+def _refusal(exc: JingzhunError) -> int:
+    """The status of a service refusal shown on the form; refusals of access go to the page error
+    handler instead (it audits them)."""
+    if isinstance(exc, PermissionDenied | NotFound):
+        raise exc
+    return status_of(exc)[0]
+
+
+Text = Annotated[str | None, Form()]
+
+
+@router.post("/cases/{case_id}/measures", dependencies=[Csrf])
+def add_measure(
+    request: Request,
+    case_id: int,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    measure_type: Text = None,
+    helper: Text = None,
+    start_date: Text = None,
+    end_date: Text = None,
+    amount: Text = None,
+    description: Text = None,
+) -> Response:
+    """Record an assistance measure (帮扶措施): field problems are shown beside the fields (422), a
+    refusal of the service (state, stale page) above the form; the service writes the audit row."""
+    typed = {k: v for k, v in locals().items() if k in MEASURE_FIELDS and v is not None}
+    values, errors = forms.measure_form(typed)
+    if errors:
+        return case_view(request, principal, ctx, ip, case_id, 422, measure=typed, measure_errors=errors)
+    try:
+        ctx.cases.add_measure(principal, ip, case_id, **values)
+    except JingzhunError as exc:
+        status = _refusal(exc)
+        return case_view(
+            request,
+            principal,
+            ctx,
+            ip,
+            case_id,
+            status,
+            measure=typed,
+            form_error=str(exc),
+            form_for="measure",
+        )
+    return back(f"/cases/{case_id}", msg=f"已录入帮扶措施：{values['measure_type']}")
+
+
+@router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
+def add_follow_up(
+    request: Request,
+    case_id: int,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    visit_date: Text = None,
+    visitor: Text = None,
+    findings: Text = None,
+) -> Response:
+    """Record a follow-up visit (跟踪回访), checked and shown like a measure."""
+    typed = {k: v for k, v in locals().items() if k in FOLLOW_UP_FIELDS and v is not None}
+    values, errors = forms.follow_up_form(typed, ctx.now().date())
+    if errors:
+        return case_view(request, principal, ctx, ip, case_id, 422, follow_up=typed, follow_up_errors=errors)
+    try:
+        ctx.cases.add_follow_up(principal, ip, case_id, **values)
+    except JingzhunError as exc:
+        status = _refusal(exc)
+        return case_view(
+            request,
+            principal,
+            ctx,
+            ip,
+            case_id,
+            status,
+            follow_up=typed,
+            form_error=str(exc),
+            form_for="follow_up",
+        )
+    return back(f"/cases/{case_id}", msg=f"已录入回访：{values['visit_date']}")
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
