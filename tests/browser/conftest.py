@@ -1,5 +1,6 @@
 """A live server (uvicorn in a thread on 127.0.0.1, a free port) over a data folder with a synthetic
-county whose January is imported and run; headless Debian Chromium driven by Playwright."""
+county whose January is imported and run; headless Debian Chromium driven by Playwright; users of the
+township, its villages and the county."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def month(tmp_path_factory):
-    """Synthetic files for two months; January imported and run (exact linkage); users created."""
+    """Synthetic files for two months; January imported and run (exact and Splink linkage, as in
+    production); a township user, a user for each of its villages and a county user."""
     from jingzhun import regions
     from jingzhun.auth import create_user
     from jingzhun.ingest import import_files
@@ -44,30 +46,31 @@ def month(tmp_path_factory):
     from jingzhun.synth import generate
 
     root = tmp_path_factory.mktemp("browser")
-    synth, data, links = root / "synth", root / "data", root / "linkcfg"
+    synth, data = root / "synth", root / "data"
     generate(synth, persons=150, months=2, seed=7)
-    links.mkdir()
-    for feed in (
-        "assistance",
-        "civil_registry",
-        "disability_cert",
-        "employment",
-        "enrolment",
-        "housing_safety",
-        "medical_claim",
-        "water_safety",
-    ):
-        (links / f"{feed}.yaml").write_text(f"name: {feed}\nprobabilistic: {{enabled: false}}\n")
-    regions.save_reference(regions.load_csv(synth / "regions.csv"), data)
-    import_files(data, [synth / "2025-01"], user="setup")
-    run_period(data, "2025-01", link_config_dir=links)
     found = regions.load_csv(synth / "regions.csv")
+    regions.save_reference(found, data)
+    import_files(data, [synth / "2025-01"], user="setup")
+    run_period(data, "2025-01")
     township = next(r.code for r in found if regions.level_of(r.code) == "township")
+    county = next(r.code for r in found if regions.level_of(r.code) == "county")
+    villages = [
+        r.code for r in found if regions.level_of(r.code) == "village" and r.code.startswith(township[:9])
+    ]
     store = open_store(f"sqlite:///{(data / 'ops.sqlite').resolve()}")
     with store.session() as s:
         create_user(s, "xiang", PASSWORD, "township", township, display_name="梅乡镇干部")
+        create_user(s, "xian", PASSWORD, "county", county, display_name="县乡村振兴局")
+        for code in villages:
+            create_user(
+                s, village_user(code), PASSWORD, "village", code, display_name=f"驻村工作队{code[-3:]}"
+            )
     store.dispose()
-    return {"data": data, "synth": synth, "links": links, "township": township}
+    return {"data": data, "synth": synth, "township": township, "villages": villages}
+
+
+def village_user(code: str) -> str:
+    return f"cun{code[-3:]}"
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +80,6 @@ def server(month):
     from jingzhun.settings import Settings
     from jingzhun.web.app import create_app
 
-    os.environ["JINGZHUN_LINK_CONFIG"] = str(month["links"])  # read by the run worker process
     app = create_app(Settings(data=month["data"], secret_key="browser-test"))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
@@ -93,7 +95,6 @@ def server(month):
     thread.join(10)
     for proc in app.state.web.workers:
         proc.wait(30)
-    os.environ.pop("JINGZHUN_LINK_CONFIG", None)
 
 
 @pytest.fixture(scope="session")

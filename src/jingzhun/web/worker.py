@@ -1,11 +1,8 @@
 """The run worker: ``python -m jingzhun.web.worker DATA PERIOD USER`` runs one monthly period in its own
-process (started by the runs page, never on a request thread); progress goes to the run ledger.
-
-``JINGZHUN_LINK_CONFIG`` (a folder of linkage configs) replaces ``config/linkage`` for the run."""
+process (started by the runs page, never on a request thread); progress goes to the run ledger."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -14,7 +11,7 @@ def main(argv: list[str]) -> int:
 
     data, period, user = argv
     try:
-        outcome = run_period(data, period, user=user, link_config_dir=os.environ.get("JINGZHUN_LINK_CONFIG"))
+        outcome = run_period(data, period, user=user)
     except Exception as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
         return 1
