@@ -8,8 +8,8 @@ from pathlib import Path
 from jingzhun.cases import workflow
 from jingzhun.web import forms, i18n
 from jingzhun.web.pages.cases import EVENTS_ZH
-from jingzhun.web.pages.dashboard import BANDS_ZH, COVERAGE_ZH
 from jingzhun.web.pages.runs import STAGES_ZH, STATUS_ZH
+from jingzhun.web.regional import BANDS_ZH, COVERAGE_ZH
 from jingzhun.web.views import nav_for
 
 WEB = Path(i18n.__file__).parents[1]

@@ -30,7 +30,7 @@ def test_upload_imports_valid_rows_and_quarantines_the_rest(web):
     row = d.body_rows("results")[0]
     assert row[:7] == ["农户信息.csv", "已导入", "household", "2025-03", "2", "1", "1"]
     with web.app.state.jz.store.session() as s:
-        rec = s.scalars(select(ImportRecord)).one()
+        rec = s.scalars(select(ImportRecord).where(ImportRecord.period == "2025-03")).one()
     assert rec.imported_by == "xiang" and rec.rows_quarantined == 1
     page = web.doc("xiang", f"/imports/{rec.id}")
     assert any("H10" in cell for r in page.body_rows("rejects") for cell in r)
@@ -47,10 +47,10 @@ def test_upload_imports_valid_rows_and_quarantines_the_rest(web):
 def test_run_is_started_in_a_worker_and_its_failure_is_shown(web):
     bad = web.post("xiang", "/runs", {"period": "2025-13"})
     assert bad.status_code == 303 and "err=" in bad.headers["location"]
-    r = web.post("xiang", "/runs", {"period": "2025-03"})
+    r = web.post("xiang", "/runs", {"period": "2024-12"})
     assert r.status_code == 303
     target = unquote(r.headers["location"])
-    assert target.startswith("/runs/watch?period=2025-03")
+    assert target.startswith("/runs/watch?period=2024-12")
     watch = web.doc("xiang", target)
     poll = watch.ids["progress"]["hx-get"]
     workers = web.app.state.web.workers
@@ -63,9 +63,9 @@ def test_run_is_started_in_a_worker_and_its_failure_is_shown(web):
         assert 'hx-trigger="every 1s"' in frag  # still polling
         time.sleep(0.5)
     assert 'data-finished="yes"' in frag and "hx-trigger" not in frag
-    # the directly written test folder has no imports in the ledger: the pipeline refuses, the page says so
+    # nothing was imported for 2024-12 or before: the pipeline refuses, the page says so
     assert "运行失败" in frag and re.search(r"no registry", frag)
     with web.app.state.jz.store.session() as s:
         started = s.scalars(select(AuditEntry).where(AuditEntry.action == "start_run")).all()
-    assert [(a.actor, a.object_id) for a in started] == [("xiang", "2025-03")]
-    assert web.post("sheng", "/runs", {"period": "2025-03"}).status_code == 403
+    assert [(a.actor, a.object_id) for a in started] == [("xiang", "2024-12")]
+    assert web.post("sheng", "/runs", {"period": "2024-12"}).status_code == 403

@@ -247,6 +247,6 @@ def test_whatif_form_accepts_any_line_and_reports_missing_imports(shared_web):
     form = next(f for f in d.forms if f["action"] == "/whatif")
     assert set(form["fields"]) >= {"csrf_token", "period", "monitoring_line"}
     assert 'step="any"' in shared_web.login("xiang").get("/whatif").text and line
-    r = shared_web.post("xiang", "/whatif", {"period": "2025-02", "monitoring_line": "12000"})
+    r = shared_web.post("xiang", "/whatif", {"period": "2024-12", "monitoring_line": "12000"})
     assert r.status_code == 200
-    assert "no registry imported" in Doc(r.text).text  # the world's Parquet was written without the ledger
+    assert "no registry imported for 2024-12" in Doc(r.text).text  # the world's extract is 2025-01

@@ -1,5 +1,6 @@
-"""A small data folder written directly as Parquet: one county, two townships, three villages, six
-households, a finished run with alerts, flags, links, conflicts and a review queue; users of every role."""
+"""A small data folder written directly as Parquet (with its rows in the import ledger, as an import
+leaves them): one county, two townships, three villages, six households, two finished runs with alerts,
+flags, links, conflicts and a review queue; users of every role."""
 
 from __future__ import annotations
 
@@ -11,13 +12,20 @@ import pyarrow.parquet as pq
 
 from jingzhun.auth import create_user
 from jingzhun.ops import open_store
-from jingzhun.ops.models import RunRecord
+from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.settings import Settings
 
 PASSWORD = "pw-123456"
 COUNTY, T1, T2 = "520121000000", "520121201000", "520121202000"
 V1, V2, V3 = "520121201201", "520121201202", "520121202201"
 RUN1, RUN2 = "2025-01-aaaa0001", "2025-02-bbbb0002"
+# dataset → (import id, period) of the files written below, entered in the import ledger by setup()
+IMPORTS = {
+    "household": ("imp-household", "2025-01"),
+    "member": ("imp-member", "2025-01"),
+    "income": ("imp-income", "2025-01"),
+    "medical_claim": ("imp-medical", "2025-02"),
+}
 USERS = {
     "cun": ("village", V1),
     "cun2": ("village", V2),
@@ -109,9 +117,12 @@ def write_data(root: Path) -> None:
                 business_costs=0.0,
             )
         )
-    _write(root / "datasets" / "household" / "period=2025-01" / "part-0.parquet", households)
-    _write(root / "datasets" / "member" / "period=2025-01" / "part-0.parquet", members)
-    _write(root / "datasets" / "income" / "period=2025-01" / "part-0.parquet", income)
+    for name, table in (("household", households), ("member", members), ("income", income)):
+        rows = [
+            r | {"_import_id": IMPORTS[name][0], "_row": i + 2, "_period": "2025-01"}
+            for i, r in enumerate(table)
+        ]
+        _write(root / "datasets" / name / "period=2025-01" / f"{IMPORTS[name][0]}.parquet", rows)
 
     def alert(hid, village, rule, status, period, first):
         return dict(
@@ -187,9 +198,12 @@ def write_data(root: Path) -> None:
         ],
     )
     _write(
-        root / "datasets" / "medical_claim" / "period=2025-02" / "part-0.parquet",
+        root / "datasets" / "medical_claim" / "period=2025-02" / "imp-medical.parquet",
         [
             dict(
+                _import_id="imp-medical",
+                _row=2,
+                _period="2025-02",
                 record_id="JS1",
                 name="张三",
                 id_number="52012119500101001X",
@@ -258,6 +272,24 @@ def setup(root: Path):
     settings = Settings(data=root, secret_key="test-key")
     store = open_store(settings.database_url)
     with store.session() as s:
+        for name, (import_id, period) in IMPORTS.items():
+            n = pq.read_metadata(
+                root / "datasets" / name / f"period={period}" / f"{import_id}.parquet"
+            ).num_rows
+            s.add(
+                ImportRecord(
+                    id=import_id,
+                    file_name=f"{name}.csv",
+                    content_hash=f"hash-{name}",
+                    dataset=name,
+                    period=period,
+                    rows_in=n,
+                    rows_accepted=n,
+                    rows_quarantined=0,
+                    imported_by="setup",
+                    imported_at=dt.datetime(2025, 2, 1, 8, 0),
+                )
+            )
         for name, (role, scope) in USERS.items():
             create_user(s, name, PASSWORD, role, scope)
         for i, (run_id, period) in enumerate(((RUN1, "2025-01"), (RUN2, "2025-02"))):

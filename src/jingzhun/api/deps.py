@@ -1,11 +1,15 @@
-"""Dependencies shared by the routers: the context, the signed-in principal, the client address, paging."""
+"""Dependencies shared by the routers and pages: the context, the signed-in principal, the client address,
+paging (:func:`page_params`, :func:`paged`, :func:`all_pages`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from jingzhun.api.context import AppContext
 from jingzhun.auth import tokens
@@ -66,20 +70,44 @@ def set_session_cookie(response: Response, ctx: AppContext, raw: str) -> None:
 
 
 class Paging:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
-        offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
-    ):
+    """One page of a list: ``limit`` rows after skipping ``offset``."""
+
+    def __init__(self, limit: int = 50, offset: int = 0):
         self.limit = limit
         self.offset = offset
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
+    offset: Annotated[int, Query(ge=0, description="rows to skip")] = 0,
+) -> Paging:
+    """The paging of a list request (``?limit=&offset=``), for API routes and pages alike."""
+    return Paging(limit, offset)
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 ClientIp = Annotated[str | None, Depends(client_ip)]
-Page = Annotated[Paging, Depends()]
+Page = Annotated[Paging, Depends(page_params)]
 
 
 def page(items: list, total: int, paging: Paging) -> dict:
     return {"items": items, "total": total, "limit": paging.limit, "offset": paging.offset}
+
+
+def paged(session: Session, stmt: Select[Any], paging: Paging, *order: Any) -> tuple[list[Any], int]:
+    """One page of the rows of ``stmt`` (ordered by ``order``) and the count of all of them."""
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(*order).limit(paging.limit).offset(paging.offset)))
+    return rows, int(total)
+
+
+def all_pages(fetch: Callable[[Paging], dict], cap: int = 20000, size: int = 500) -> list[dict]:
+    """Every item of a paged list (at most ``cap``), fetched ``size`` at a time: for exports."""
+    items: list[dict] = []
+    while len(items) < cap:
+        found = fetch(Paging(size, len(items)))
+        items += found["items"]
+        if not found["items"] or len(items) >= found["total"]:
+            break
+    return items[:cap]

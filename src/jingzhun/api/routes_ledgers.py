@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from jingzhun.api.deps import Ctx, CurrentUser, Page, page
+from jingzhun.api.deps import Ctx, CurrentUser, Page, page, paged
 from jingzhun.audit import query as audit_query
 from jingzhun.auth import scope
 from jingzhun.errors import NotFound
@@ -31,13 +31,8 @@ def list_imports(
     if period:
         stmt = stmt.where(ImportRecord.period == period)
     with ctx.store.session() as session:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.scalars(
-            stmt.order_by(ImportRecord.imported_at.desc(), ImportRecord.id)
-            .limit(paging.limit)
-            .offset(paging.offset)
-        )
-        return page([_row(r) for r in rows], int(total), paging)
+        rows, total = paged(session, stmt, paging, ImportRecord.imported_at.desc(), ImportRecord.id)
+        return page([_row(r) for r in rows], total, paging)
 
 
 @router.get("/runs", summary="The run ledger")
@@ -50,11 +45,8 @@ def list_runs(
     if status:
         stmt = stmt.where(RunRecord.status == status)
     with ctx.store.session() as session:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.scalars(
-            stmt.order_by(RunRecord.started_at.desc(), RunRecord.id).limit(paging.limit).offset(paging.offset)
-        )
-        return page([_row(r) for r in rows], int(total), paging)
+        rows, total = paged(session, stmt, paging, RunRecord.started_at.desc(), RunRecord.id)
+        return page([_row(r) for r in rows], total, paging)
 
 
 @router.get("/runs/{run_id}", summary="One run")

@@ -1,17 +1,9 @@
-"""Figures for dashboards and printable reports (pure functions over DuckDB in-memory connections
-reading the registry and a run's Parquet, scoped by region prefix), xlsx exports, and Parquet-backed
-ports for households and alerts."""
+"""Figures for dashboards and printable reports, the web's read index (DuckDB files built once per
+version of the data, :mod:`jingzhun.reports.index`), the households and alerts ports over it, xlsx
+exports and what-if over a data folder."""
 
-from jingzhun.reports.data import attach_run, connect, latest_period
-from jingzhun.reports.sources import ParquetAlerts, ParquetHouseholds, RegistryCache
+from jingzhun.reports.index import WebIndex
+from jingzhun.reports.sources import IndexedAlerts, IndexedHouseholds
 from jingzhun.reports.xlsx import to_xlsx
 
-__all__ = [
-    "ParquetAlerts",
-    "ParquetHouseholds",
-    "RegistryCache",
-    "attach_run",
-    "connect",
-    "latest_period",
-    "to_xlsx",
-]
+__all__ = ["IndexedAlerts", "IndexedHouseholds", "WebIndex", "to_xlsx"]

@@ -1,9 +1,18 @@
-"""Figures for dashboards and printable reports: pure functions over a connection from
-:func:`jingzhun.reports.data.connect`, each limited to the villages whose code starts with ``prefix``
-(the caller's scope from :mod:`jingzhun.auth.scope`, narrowed to the region shown).
+"""Figures of dashboards and printable reports, defined once and used two ways:
 
-Every function returns plain rows (lists of dicts) so a page can draw a chart and the table under it
-from the same numbers, and an xlsx export can write them.
+- **precomputed** when the web index is built (:mod:`jingzhun.reports.index`): every figure is grouped
+  by the code prefix of every region level at once (:data:`WIDTHS`), so a page reads a few rows by
+  prefix instead of aggregating millions;
+- **live** for a period other than the one precomputed (its ages and monitoring line differ): the same
+  SQL over the households of one region.
+
+:func:`figure_set` gathers everything a dashboard or report shows for one region; pages draw a chart and
+the table under it from the same numbers, and xlsx exports write them.
+
+Definitions: a household is *monitored* (监测户) when it has a monitoring type; coverage counts members
+(medical insurance, compulsory-education pupils aged 7–15 at the start of the period, members of
+households receiving 低保 or 特困 support in the latest income year, people with a disability grade,
+pupils and students); per-capita net income is the latest year's net income over the household size.
 """
 
 from __future__ import annotations
@@ -12,220 +21,330 @@ from typing import Any
 
 import duckdb
 
-from jingzhun import regions
 from jingzhun.reports.data import rows, sql_str
 
 STUDENT = ("学前教育", "小学", "初中", "高中", "中职", "高职高专", "本科及以上")
 COMPULSORY = ("小学", "初中")
+#: code-prefix widths grouped at build time: the whole data (''), province, city, county, township, village
+WIDTHS = (0, 2, 4, 6, 9, 12)
+COVERAGE_KEYS = (
+    "medical_insurance",
+    "compulsory_education",
+    "dibao",
+    "tekun",
+    "disability_subsidy",
+    "education_subsidy",
+)
 
 
-def _like(prefix: str) -> str:
-    return sql_str(prefix + "%")
+def _cube(select: str, source: str, where: str = "", group: str = "") -> str:
+    """``select`` (aggregates) of ``source`` grouped by the code prefix of every level in :data:`WIDTHS`
+    (and by ``group``); ``{w}`` anywhere is replaced by the width of the level."""
+    cond = f"WHERE {where}" if where else ""
+    extra = f", {group}" if group else ""
+    part = (
+        f"SELECT substr(village_code, 1, {{w}}) AS prefix{extra}, {select} FROM {source} {cond} GROUP BY ALL"
+    )
+    return " UNION ALL ".join(part.replace("{w}", str(w)) for w in WIDTHS)
 
 
-def child_prefix(code: str, level: str) -> str:
-    """The code prefix of a region.
+# --- what does not depend on a period ---------------------------------------------------------------
 
-    >>> child_prefix("520121201000", "township")
-    '520121201'
-    """
-    return regions.prefix_of(code, level)
+_OVERVIEW = """count(*) AS households, count(*) FILTER (WHERE household_type = '脱贫户') AS lifted,
+               count(monitoring_type) AS monitored, sum(people) AS people"""
+_CAUSE = "coalesce(risk_type, poverty_cause, '未填写')"
 
 
-def region_children(con: duckdb.DuckDBPyConnection, code: str | None) -> list[dict[str, Any]]:
-    """The regions directly under ``code`` (the top level when None), with households, people and
-    monitored households (监测户) in each."""
-    where = "parent_code IS NULL" if code is None else f"parent_code = {sql_str(code)}"
-    kids = rows(con, f"SELECT code, name, level FROM region WHERE {where} ORDER BY code")
-    if not kids:
-        return []
-    width = len(child_prefix(kids[0]["code"], kids[0]["level"]))
-    counts = {
-        r["p"]: r
-        for r in rows(
-            con,
-            f"""SELECT substr(h.village_code, 1, {width}) AS p, count(*) AS households,
-                       count(h.monitoring_type) AS monitored, sum(coalesce(m.people, 0)) AS people
-                FROM household h
-                LEFT JOIN (SELECT household_id, count(*) AS people FROM member GROUP BY 1) m
-                    USING (household_id)
-                GROUP BY 1""",
-        )
-    }
-    out = []
-    for kid in kids:
-        c = counts.get(child_prefix(kid["code"], kid["level"]), {})
-        out.append(
-            kid
-            | {
-                "households": int(c.get("households") or 0),
-                "people": int(c.get("people") or 0),
-                "monitored": int(c.get("monitored") or 0),
-            }
-        )
-    return out
-
-
-def overview(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[str, int]:
-    """Households, people, registered-poor (脱贫户) households and monitored households in scope."""
-    r = rows(
-        con,
-        f"""SELECT count(*) AS households,
-                   count(*) FILTER (WHERE household_type = '脱贫户') AS lifted,
-                   count(monitoring_type) AS monitored,
-                   (SELECT count(*) FROM member m JOIN household h2 USING (household_id)
-                    WHERE h2.village_code LIKE {_like(prefix)}) AS people
-            FROM household WHERE village_code LIKE {_like(prefix)}""",
-    )[0]
-    return {k: int(v or 0) for k, v in r.items()}
-
-
-def objects_by_type(con: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
-    """Monitored households by monitoring type (监测对象类别)."""
-    return rows(
-        con,
-        f"""SELECT monitoring_type AS label, count(*) AS households FROM household
-            WHERE village_code LIKE {_like(prefix)} AND monitoring_type IS NOT NULL
-            GROUP BY 1 ORDER BY 2 DESC, 1""",
+def build_registry_figures(con: duckdb.DuckDBPyConnection, household: str) -> None:
+    """``ix.fig_overview``, ``ix.fig_by_type``, ``ix.fig_by_cause`` for every region prefix from the
+    index's ``household`` table (which carries ``people``, the members counted)."""
+    con.execute(f"CREATE TABLE ix.fig_overview AS {_cube(_OVERVIEW, household)} ORDER BY prefix")
+    con.execute(
+        f"CREATE TABLE ix.fig_by_type AS "
+        f"{_cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', 'monitoring_type AS label')}"
+        " ORDER BY prefix"
+    )
+    con.execute(
+        f"CREATE TABLE ix.fig_by_cause AS "
+        f"{_cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', f'{_CAUSE} AS label')}"
+        " ORDER BY prefix"
     )
 
 
-def objects_by_cause(con: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
-    """Monitored households by main risk (风险类型), else by poverty cause."""
-    return rows(
-        con,
-        f"""SELECT coalesce(risk_type, poverty_cause, '未填写') AS label, count(*) AS households
-            FROM household WHERE village_code LIKE {_like(prefix)} AND monitoring_type IS NOT NULL
-            GROUP BY 1 ORDER BY 2 DESC, 1""",
-    )
+# --- what depends on the period (ages, the monitoring line) -----------------------------------------
 
 
-def triggers_fired(con: duckdb.DuckDBPyConnection, prefix: str, run_id: str | None) -> list[dict[str, Any]]:
-    """Open alerts of run ``run_id`` by rule: households for which each risk rule fired, and how many
-    of them are new this period."""
-    return rows(
-        con,
-        f"""SELECT rule_id, count(DISTINCT household_id) AS households,
-                   count(*) FILTER (WHERE status = 'new') AS new
-            FROM alerts WHERE run_id = ? AND village_code LIKE {_like(prefix)} AND status <> 'cleared'
-            GROUP BY 1 ORDER BY 2 DESC, 1""",
-        [run_id],
-    )
-
-
-def alerts_by_month(con: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
-    """New, persisting and cleared alerts per period (the ``alerts`` relation holds the latest finished
-    run of every period, see :class:`jingzhun.reports.sources.RegistryCache`)."""
-    return rows(
-        con,
-        f"""SELECT period, count(*) FILTER (WHERE status = 'new') AS new,
-                   count(*) FILTER (WHERE status = 'persisting') AS persisting,
-                   count(*) FILTER (WHERE status = 'cleared') AS cleared
-            FROM alerts WHERE village_code LIKE {_like(prefix)} GROUP BY 1 ORDER BY 1""",
-    )
-
-
-def coverage(con: duckdb.DuckDBPyConnection, prefix: str, period: str) -> list[dict[str, Any]]:
-    """Coverage of registered people in the style of a village report (seed 000): medical insurance,
-    compulsory education, 低保, 五保/特困, disability and education subsidies.
-
-    Each row: ``key``, ``count`` (people covered) and, where a rate makes sense, ``base`` and ``rate``.
-    Minimum-living and extreme-poverty support count the members of households receiving it (latest
-    income year); the disability subsidy counts people with a disability grade; the education subsidy
-    counts pupils and students.
-    """
+def fact_sql(reg: str, period: str, lines: dict[str, float], where: str = "") -> str:
+    """One row per household of schema ``reg`` (``household``, ``member``, ``income`` of the web index)
+    for ``period``: the members counted for each coverage item, and per-capita net income with the
+    monitoring line of its province (``lines``: province code → line; ``''`` for any other)."""
     day = sql_str(f"{period}-01")
     students = ", ".join(sql_str(s) for s in STUDENT)
     compulsory = ", ".join(sql_str(s) for s in COMPULSORY)
-    r = rows(
-        con,
-        f"""WITH m AS (
-                SELECT m.*, date_diff('year', m.birth_date, DATE {day}) AS age
-                FROM member m JOIN household h USING (household_id)
-                WHERE h.village_code LIKE {_like(prefix)}),
-            inc AS (
-                SELECT household_id, minimum_living_allowance AS dibao, extreme_poverty_allowance AS tekun
-                FROM income QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY year DESC) = 1)
-            SELECT count(*) AS people,
+    default = float(lines.get("", 0.0))
+    cases = " ".join(f"WHEN {sql_str(p)} THEN {float(v)}" for p, v in lines.items() if p)
+    pline = f"CASE substr(h.village_code, 1, 2) {cases} ELSE {default} END" if cases else str(default)
+    cond = f"WHERE {where}" if where else ""
+    return f"""
+        WITH hh AS (SELECT * FROM {reg}.household h {cond}),
+        m AS (
+            SELECT m.hk, m.household_id,
+                   count(*) AS people,
                    count(*) FILTER (WHERE medical_insurance) AS insured,
                    count(*) FILTER (WHERE age BETWEEN 7 AND 15) AS school_age,
-                   count(*) FILTER (WHERE age BETWEEN 7 AND 15
-                                    AND school_status IN ({compulsory}, '高中', '中职'))
+                   count(*) FILTER (WHERE age BETWEEN 7 AND 15 AND school_status IN ({compulsory}, '高中', '中职'))
                        AS in_school,
-                   count(*) FILTER (WHERE inc.dibao > 0) AS dibao,
-                   count(*) FILTER (WHERE inc.tekun > 0) AS tekun,
                    count(*) FILTER (WHERE disability_grade IS NOT NULL) AS disability,
                    count(*) FILTER (WHERE school_status IN ({students})) AS students
-            FROM m LEFT JOIN inc USING (household_id)""",
-    )[0]
-    r = {k: int(v or 0) for k, v in r.items()}
+            FROM (SELECT *, date_diff('year', birth_date, DATE {day}) AS age FROM {reg}.member
+                  WHERE hk IN (SELECT hk FROM hh)) m
+            GROUP BY m.hk, m.household_id),
+        inc AS (
+            SELECT hk, household_id, minimum_living_allowance AS dibao, extreme_poverty_allowance AS tekun,
+                   coalesce(wage_income, 0) + coalesce(business_income, 0) + coalesce(property_income, 0)
+                   + coalesce(transfer_income, 0) - coalesce(business_costs, 0) AS net
+            FROM {reg}.income WHERE hk IN (SELECT hk FROM hh)
+            QUALIFY row_number() OVER (PARTITION BY hk, household_id ORDER BY year DESC) = 1)
+        SELECT h.village_code, coalesce(m.people, 0) AS people, coalesce(m.insured, 0) AS insured,
+               coalesce(m.school_age, 0) AS school_age, coalesce(m.in_school, 0) AS in_school,
+               CASE WHEN inc.dibao > 0 THEN coalesce(m.people, 0) ELSE 0 END AS dibao,
+               CASE WHEN inc.tekun > 0 THEN coalesce(m.people, 0) ELSE 0 END AS tekun,
+               coalesce(m.disability, 0) AS disability, coalesce(m.students, 0) AS students,
+               inc.net / greatest(coalesce(h.household_size, 1), 1) AS pc, {pline} AS pline
+        FROM hh h
+        LEFT JOIN m ON m.hk = h.hk AND m.household_id = h.household_id
+        LEFT JOIN inc ON inc.hk = h.hk AND inc.household_id = h.household_id"""
 
-    def rate(n: int, d: int) -> float | None:
-        return round(100.0 * n / d, 1) if d else None
 
+_COVERAGE = """sum(people) AS people, sum(insured) AS insured, sum(school_age) AS school_age,
+               sum(in_school) AS in_school, sum(dibao) AS dibao, sum(tekun) AS tekun,
+               sum(disability) AS disability, sum(students) AS students"""
+
+
+def _band(line: str) -> str:
+    return f"CASE WHEN pc <= {line} THEN 1 WHEN pc <= 1.5 * {line} THEN 2 WHEN pc <= 2 * {line} THEN 3 ELSE 4 END"
+
+
+def _line_of(w: str) -> str:
+    """The line of a group: the province's below the top level, the default one for the whole data."""
+    return f"(CASE WHEN {w} = 0 THEN root_line ELSE pline END)"
+
+
+def build_period_figures(
+    con: duckdb.DuckDBPyConnection, reg: str, period: str | None, lines: dict[str, float] | None = None
+) -> None:
+    """``ix.fig_coverage``, ``ix.fig_income`` (households by band of the line) and ``ix.fig_income_stats``
+    (households with income, median, at or below the line, the line) of ``period`` for every prefix."""
+    period = period or "2025-01"
+    lines = lines if lines is not None else lines_for(con, reg, period)
+    root = float(lines.get("", 0.0))
+    con.execute(
+        f"CREATE TEMP TABLE fact AS SELECT *, {root} AS root_line FROM ({fact_sql(reg, period, lines)})"
+    )
+    con.execute(f"CREATE TABLE ix.fig_coverage AS {_cube(_COVERAGE, 'fact')} ORDER BY prefix")
+    band = _band(_line_of("{w}"))
+    con.execute(
+        f"CREATE TABLE ix.fig_income AS "
+        f"{_cube('count(*) AS households', 'fact', 'pc IS NOT NULL', f'{band} AS band')} ORDER BY prefix"
+    )
+    stats = f"""count(*) AS households, median(pc) AS median,
+                count(*) FILTER (WHERE pc <= {_line_of("{w}")}) AS below, any_value({_line_of("{w}")}) AS line"""
+    con.execute(
+        f"CREATE TABLE ix.fig_income_stats AS {_cube(stats, 'fact', 'pc IS NOT NULL')} ORDER BY prefix"
+    )
+    con.execute(
+        f"CREATE TABLE ix.fig_lines AS SELECT {sql_str(period)} AS period, * FROM (VALUES {_values(lines)}) v(province, line)"
+    )
+
+
+def _values(lines: dict[str, float]) -> str:
+    return ", ".join(f"({sql_str(p)}, {float(v)})" for p, v in sorted(lines.items()))
+
+
+def lines_for(con: duckdb.DuckDBPyConnection, reg: str, period: str) -> dict[str, float]:
+    """The monitoring line of ``period`` for every province in the data, and for the whole data ('')."""
+    from jingzhun.reports.runs import monitoring_line
+
+    provinces = [
+        r[0] for r in con.execute(f"SELECT DISTINCT substr(code, 1, 2) FROM {reg}.region").fetchall()
+    ]
+    provinces += [
+        r[0]
+        for r in con.execute(f"SELECT DISTINCT substr(village_code, 1, 2) FROM {reg}.household").fetchall()
+    ]
+    out = {"": monitoring_line(period, "")}
+    for p in sorted({p for p in provinces if p}):
+        out[p] = monitoring_line(period, p)
+    return out
+
+
+# --- reading one region ------------------------------------------------------------------------------
+
+
+def _in(prefix: str) -> tuple[int, int]:
+    from jingzhun.reports.index import code_range
+
+    return code_range(prefix)
+
+
+def overview(cur: duckdb.DuckDBPyConnection, prefix: str) -> dict[str, int]:
+    """Households, people, registered-poor (脱贫户) households and monitored households in the region."""
+    found = rows(
+        cur, "SELECT households, lifted, monitored, people FROM reg.fig_overview WHERE prefix = ?", [prefix]
+    )
+    r = found[0] if found else {}
+    return {k: int(r.get(k) or 0) for k in ("households", "lifted", "monitored", "people")}
+
+
+def objects_by_type(cur: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
+    """Monitored households by monitoring type (监测对象类别)."""
+    return rows(
+        cur,
+        "SELECT label, households FROM reg.fig_by_type WHERE prefix = ? ORDER BY households DESC, label",
+        [prefix],
+    )
+
+
+def objects_by_cause(cur: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
+    """Monitored households by main risk (风险类型), else by poverty cause."""
+    return rows(
+        cur,
+        "SELECT label, households FROM reg.fig_by_cause WHERE prefix = ? ORDER BY households DESC, label",
+        [prefix],
+    )
+
+
+def region_children(cur: duckdb.DuckDBPyConnection, code: str | None) -> list[dict[str, Any]]:
+    """The regions directly under ``code`` (the top level when None), with households, people and
+    monitored households in each."""
+    where = "r.parent_code IS NULL" if code is None else "r.parent_code = ?"
     return [
-        {
-            "key": "medical_insurance",
-            "count": r["insured"],
-            "base": r["people"],
-            "rate": rate(r["insured"], r["people"]),
-        },
-        {
-            "key": "compulsory_education",
-            "count": r["in_school"],
-            "base": r["school_age"],
-            "rate": rate(r["in_school"], r["school_age"]),
-        },
-        {"key": "dibao", "count": r["dibao"], "base": r["people"], "rate": rate(r["dibao"], r["people"])},
-        {"key": "tekun", "count": r["tekun"], "base": r["people"], "rate": rate(r["tekun"], r["people"])},
-        {
-            "key": "disability_subsidy",
-            "count": r["disability"],
-            "base": r["people"],
-            "rate": rate(r["disability"], r["people"]),
-        },
-        {
-            "key": "education_subsidy",
-            "count": r["students"],
-            "base": r["people"],
-            "rate": rate(r["students"], r["people"]),
-        },
+        {k: (int(v or 0) if k in ("households", "people", "monitored") else v) for k, v in r.items()}
+        for r in rows(
+            cur,
+            f"""SELECT r.code, r.name, r.level, o.households, o.people, o.monitored
+                FROM reg.region r LEFT JOIN reg.fig_overview o ON o.prefix = r.prefix
+                WHERE {where} ORDER BY r.code""",
+            [] if code is None else [code],
+        )
     ]
 
 
-def income_vs_line(con: duckdb.DuckDBPyConnection, prefix: str, line: float) -> dict[str, Any]:
-    """Per-capita net income (纯收入 / household size, latest year) against the monitoring line: the
-    households in bands of the line, the median and how many are at or below the line."""
-    line_sql = float(line)
-    bands = rows(
-        con,
-        f"""WITH pc AS (
-                SELECT (coalesce(i.wage_income, 0) + coalesce(i.business_income, 0)
-                        + coalesce(i.property_income, 0) + coalesce(i.transfer_income, 0)
-                        - coalesce(i.business_costs, 0)) / greatest(coalesce(h.household_size, 1), 1) AS v
-                FROM household h JOIN income i USING (household_id)
-                WHERE h.village_code LIKE {_like(prefix)}
-                QUALIFY row_number() OVER (PARTITION BY h.household_id ORDER BY i.year DESC) = 1)
-            SELECT CASE WHEN v <= {line_sql} THEN 1 WHEN v <= 1.5 * {line_sql} THEN 2
-                        WHEN v <= 2 * {line_sql} THEN 3 ELSE 4 END AS band,
-                   count(*) AS households, median(v) AS median
-            FROM pc GROUP BY 1 ORDER BY 1""",
+def triggers_fired(cur: duckdb.DuckDBPyConnection, prefix: str, run_id: str | None) -> list[dict[str, Any]]:
+    """Open alerts of run ``run_id`` by rule: households for which each risk rule fired, and how many
+    of them are new this period."""
+    lo, hi = _in(prefix)
+    return rows(
+        cur,
+        """SELECT rule_id, count(DISTINCT household_id) AS households,
+                  count(*) FILTER (WHERE status = 'new') AS new
+           FROM res.alerts WHERE run_id = ? AND vc BETWEEN ? AND ? AND status <> 'cleared'
+           GROUP BY 1 ORDER BY 2 DESC, 1""",
+        [run_id, lo, hi],
     )
-    stats = rows(
-        con,
-        f"""SELECT count(*) AS households, median(v) AS median FROM (
-                SELECT (coalesce(i.wage_income, 0) + coalesce(i.business_income, 0)
-                        + coalesce(i.property_income, 0) + coalesce(i.transfer_income, 0)
-                        - coalesce(i.business_costs, 0)) / greatest(coalesce(h.household_size, 1), 1) AS v
-                FROM household h JOIN income i USING (household_id)
-                WHERE h.village_code LIKE {_like(prefix)}
-                QUALIFY row_number() OVER (PARTITION BY h.household_id ORDER BY i.year DESC) = 1)""",
-    )[0]
-    by_band = {b["band"]: int(b["households"]) for b in bands}
+
+
+def alerts_by_month(cur: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
+    """New, persisting and cleared alerts per period (the latest finished run of every period)."""
+    lo, hi = _in(prefix)
+    return rows(
+        cur,
+        """SELECT period, count(*) FILTER (WHERE status = 'new') AS new,
+                  count(*) FILTER (WHERE status = 'persisting') AS persisting,
+                  count(*) FILTER (WHERE status = 'cleared') AS cleared
+           FROM res.alerts WHERE vc BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""",
+        [lo, hi],
+    )
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(100.0 * n / d, 1) if d else None
+
+
+def coverage_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Coverage items (``key``, ``count``, ``base``, ``rate`` in %) from the summed counts.
+
+    >>> [c["rate"] for c in coverage_rows({"people": 8, "insured": 6, "school_age": 0})][:2]
+    [75.0, None]
+    """
+    r = {k: int(v or 0) for k, v in r.items()}
+    pairs = {
+        "medical_insurance": ("insured", "people"),
+        "compulsory_education": ("in_school", "school_age"),
+        "dibao": ("dibao", "people"),
+        "tekun": ("tekun", "people"),
+        "disability_subsidy": ("disability", "people"),
+        "education_subsidy": ("students", "people"),
+    }
+    out = []
+    for key in COVERAGE_KEYS:
+        n, d = (r.get(x, 0) for x in pairs[key])
+        out.append({"key": key, "count": n, "base": d, "rate": _rate(n, d)})
+    return out
+
+
+def _income(stats: dict[str, Any] | None, bands: list[dict[str, Any]], line: float) -> dict[str, Any]:
+    by_band = {int(b["band"]): int(b["households"]) for b in bands}
+    stats = stats or {}
+    median = stats.get("median")
     return {
-        "line": line_sql,
-        "households": int(stats["households"] or 0),
-        "median": round(float(stats["median"]), 0) if stats["median"] is not None else None,
+        "line": float(stats.get("line") or line),
+        "households": int(stats.get("households") or 0),
+        "median": round(float(median), 0) if median is not None else None,
         "below": by_band.get(1, 0),
         "bands": [{"band": k, "households": by_band.get(k, 0)} for k in (1, 2, 3, 4)],
+    }
+
+
+def precomputed_period(cur: duckdb.DuckDBPyConnection) -> str | None:
+    found = cur.execute("SELECT max(period) FROM res.fig_lines").fetchall()
+    return found[0][0] if found else None
+
+
+def period_figures(
+    cur: duckdb.DuckDBPyConnection, prefix: str, period: str, line: float, live: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Coverage rows and income against the line of ``period`` for the region: read from the index when
+    ``period`` is the one it holds (unless ``live``), else computed from the region's households."""
+    if not live and period == precomputed_period(cur):
+        cov = rows(cur, "SELECT * FROM res.fig_coverage WHERE prefix = ?", [prefix])
+        stats = rows(cur, "SELECT * FROM res.fig_income_stats WHERE prefix = ?", [prefix])
+        bands = rows(cur, "SELECT band, households FROM res.fig_income WHERE prefix = ?", [prefix])
+        return coverage_rows(cov[0] if cov else {}), _income(stats[0] if stats else None, bands, line)
+    lo, hi = _in(prefix)
+    fact = fact_sql("reg", period, {"": line}, f"h.vc BETWEEN {lo} AND {hi}")
+    found = rows(
+        cur,
+        f"""SELECT grouping(band) AS whole, band, {_COVERAGE}, count(pc) AS households, median(pc) AS median
+            FROM (SELECT *, CASE WHEN pc IS NOT NULL THEN {_band(str(float(line)))} END AS band FROM ({fact}))
+            GROUP BY GROUPING SETS ((), (band))""",
+    )
+    whole = next((r for r in found if r["whole"]), {})
+    bands = [r for r in found if not r["whole"] and r["band"] is not None]
+    return coverage_rows(whole), _income({**whole, "line": line}, bands, line)
+
+
+def figure_set(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    code: str | None,
+    prefix: str,
+    level: str | None,
+    period: str,
+    run_id: str | None,
+    line: float,
+) -> dict[str, Any]:
+    """Every figure of a dashboard or report for the region ``code`` (``prefix``): overview, the regions
+    under it, monitored households by type and cause, rules fired in ``run_id``, alerts by month,
+    coverage and income against ``line`` in ``period``."""
+    coverage, income = period_figures(cur, prefix, period, line)
+    return {
+        "overview": overview(cur, prefix),
+        "children": region_children(cur, code) if level != "village" else [],
+        "by_type": objects_by_type(cur, prefix),
+        "by_cause": objects_by_cause(cur, prefix),
+        "triggers": triggers_fired(cur, prefix, run_id),
+        "by_month": alerts_by_month(cur, prefix),
+        "coverage": coverage,
+        "income": income,
     }

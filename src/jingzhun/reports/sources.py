@@ -1,165 +1,145 @@
-"""Parquet-backed ports for the case service and the API: households from the registry, alerts from the
-latest finished run (``jingzhun.cases.ports.HouseholdSource`` / ``AlertSource``).
-
-Both keep one DuckDB in-memory database with the registry loaded as tables and rebuild it when a new
-extract or run appears; each call works on its own cursor, so requests run in parallel.
+"""The case service's and the API's ports over the web index (:mod:`jingzhun.reports.index`):
+households of the registry (``jingzhun.cases.ports.HouseholdSource``) and alerts of the latest finished
+runs (``AlertSource``). Every call is a few point or range lookups on its own cursor, never a scan.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from jingzhun.ops import OpsStore
 from jingzhun.reports import data
-from jingzhun.reports.runs import done_runs, run_for
-from jingzhun.store import DataFolder
+from jingzhun.reports.index import WebIndex, code_range, name_key
+from jingzhun.reports.runs import run_for
 
 ALERT_SEP = "~"
+#: search results: one row per household, as the pages and the API show them
+RESULT_COLUMNS = (
+    "household_id",
+    "village_code",
+    "village_name",
+    "township_name",
+    "head_name",
+    "household_type",
+    "monitoring_type",
+    "household_size",
+)
+MAX_PLACES = 200  # village/township names matched by one search, at most
+#: the columns the index keeps with every search entry (the village code is the number ``vc``)
+SHOWN = (
+    "vc, household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type, "
+    "monitoring_type, household_size"
+)
 
 
-class RegistryCache:
-    """A DuckDB database holding the latest registry extract (tables ``household``, ``member``,
-    ``income``, ``region``) and the alerts of the latest finished run, refreshed when they change."""
+class IndexedHouseholds:
+    """Households: search by a substring of any member's name, an exact ID number, person id or
+    household id, or a substring of a village or township name; ``get`` returns the household with
+    its members and income."""
 
-    def __init__(self, root: str | Path, store: OpsStore | None = None, recheck_s: float = 2.0):
-        self.root = Path(root)
-        self.store = store
-        self.recheck_s = recheck_s
-        self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._checked = 0.0
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self.memo: dict[tuple, Any] = {}  # results computed from this version of the data (figures)
-
-    @property
-    def key(self) -> tuple | None:
-        """The version of the data loaded now (extract periods, region file, finished runs)."""
-        return self._key
-
-    def _current_key(self) -> tuple:
-        folder = DataFolder(self.root)
-        periods = tuple(data.latest_period(self.root, n) for n in data.REGISTRY)
-        region = folder.reference_file("region")
-        runs = tuple(done_runs(self.store)) if self.store is not None else ()
-        return periods, region.stat().st_mtime if region.exists() else None, runs
-
-    def cursor(self, run_id: str | None = None) -> duckdb.DuckDBPyConnection:
-        """A cursor on the loaded data, reloaded first when the data changed (checked every
-        ``recheck_s`` seconds at most, and at once when ``run_id`` is not loaded yet)."""
-        now = time.monotonic()
-        missing = run_id is not None and (self._key is None or run_id not in dict(self._key[2]).values())
-        stale = self._con is None or missing or now - self._checked >= self.recheck_s
-        key = self._current_key() if stale else self._key
-        with self._lock:
-            self._checked = now
-            if self._con is None or key != self._key:
-                con = data.connect(self.root)
-                con.execute("SET enable_progress_bar = false")
-                for name in ("region", "member", "income"):
-                    con.execute(f"CREATE TABLE t_{name} AS SELECT * FROM {name}")
-                    con.execute(f"DROP VIEW {name}")
-                    con.execute(f"ALTER TABLE t_{name} RENAME TO {name}")
-                # the head of household's name, once (the register lists the head first: relation 户主)
-                con.execute("""CREATE TABLE t_household AS
-                    SELECT h.*, hd.head_name FROM household h LEFT JOIN (
-                        SELECT household_id, arg_min(name, (CASE WHEN relation = '户主' THEN '0' ELSE '1' END)
-                                                           || person_id) AS head_name
-                        FROM member GROUP BY household_id) hd USING (household_id)""")
-                con.execute("DROP VIEW household")
-                con.execute("ALTER TABLE t_household RENAME TO household")
-                con.execute("CREATE INDEX IF NOT EXISTS hh_id ON household(household_id)")
-                con.execute("CREATE INDEX IF NOT EXISTS mem_hh ON member(household_id)")
-                runs = key[2] if key else ()
-                con.execute("DROP VIEW IF EXISTS alerts")
-                con.execute(f"CREATE TABLE alerts AS {data._EMPTY['alerts']}")
-                con.execute("ALTER TABLE alerts ADD COLUMN run_id VARCHAR")
-                for _period, run_id in runs:
-                    path = DataFolder(self.root).run_dir(run_id) / "alerts.parquet"
-                    if path.exists():
-                        con.execute(
-                            "INSERT INTO alerts BY NAME SELECT *, ? AS run_id FROM read_parquet(?)",
-                            [run_id, str(path)],
-                        )
-                if self._con is not None:
-                    self._con.close()
-                self._con, self._key = con, key
-                self.memo = {}
-            return self._con.cursor()
-
-
-def _head_sql() -> str:
-    return "h.head_name"
-
-
-class ParquetHouseholds:
-    """Households of the registry: search by household id, any member's name or ID number, or place
-    (village or township name); ``get`` returns the household with members and income."""
-
-    def __init__(self, cache: RegistryCache):
-        self.cache = cache
+    def __init__(self, index: WebIndex):
+        self.index = index
 
     def search(
         self, *, region_prefix: str, text: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
-        cur = self.cache.cursor()
-        params: list[Any] = [region_prefix + "%"]
-        cond = ""
-        if text:
-            t = text.strip()
-            like = f"%{t}%"
-            cond = """AND (h.household_id = ? OR v.name LIKE ? OR tw.name LIKE ? OR h.household_id IN (
-                        SELECT household_id FROM member m
-                        WHERE m.name LIKE ? OR m.id_number = upper(?) OR m.person_id = ?))"""
-            params += [t, like, like, like, t, t]
-        base = f"""FROM household h LEFT JOIN region v ON v.code = h.village_code
-                   LEFT JOIN region tw ON tw.code = v.parent_code
-                   WHERE h.village_code LIKE ? {cond}"""
-        # one pass: the page and the total (a window over the filtered rows)
+        cur = self.index.cursor()
+        slo, shi = code_range(region_prefix)
+        t = (text or "").strip()
+        if not t:
+            # the table is in (village, household) order: the page is read in place, the count from vc
+            found = data.rows(
+                cur,
+                f"SELECT {SHOWN} FROM reg.hh_place WHERE vc BETWEEN ? AND ? LIMIT {int(limit)} OFFSET {int(offset)}",
+                [slo, shi],
+            )
+            counted = cur.execute("SELECT count(*) FROM reg.hh_place WHERE vc BETWEEN ? AND ?", [slo, shi])
+            return self._named(found), int(counted.fetchall()[0][0])
+        hits, params = self._hits(cur, t, slo, shi)
         found = data.rows(
             cur,
-            f"""SELECT h.household_id, h.village_code, v.name AS village_name, tw.name AS township_name,
-                       {_head_sql()} AS head_name, h.household_type, h.monitoring_type, h.household_size,
-                       count(*) OVER () AS _total
-                {base} ORDER BY h.household_id LIMIT {int(limit)} OFFSET {int(offset)}""",
+            f"""SELECT *, count(*) OVER () AS _total FROM (SELECT DISTINCT * FROM ({hits}))
+                ORDER BY vc, household_id LIMIT {int(limit)} OFFSET {int(offset)}""",
             params,
         )
-        if found:
-            total = found[0]["_total"]
-        elif offset:
-            total = cur.execute(f"SELECT count(*) {base}", params).fetchall()[0][0]
-        else:
-            total = 0
+        total = int(found[0]["_total"]) if found else 0
+        if not found and offset:
+            counted = cur.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({hits}))", params)
+            total = int(counted.fetchall()[0][0])
         for row in found:
             del row["_total"]
-        return found, int(total)
+        return self._named(found), total
+
+    def _named(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows in the shape of :data:`RESULT_COLUMNS`, with village and township names."""
+        names = self.index.region_names([r["village_code"] for r in found])
+        return [
+            {c: r.get(c) for c in RESULT_COLUMNS}
+            | dict(zip(("village_name", "township_name"), names[r["village_code"]], strict=True))
+            for r in found
+        ]
+
+    @staticmethod
+    def _hits(cur: Any, t: str, slo: int, shi: int) -> tuple[str, list[Any]]:
+        """The SQL of the households (shown columns) matching ``t`` inside [slo, shi], and its parameters."""
+        lo, hi = name_key(t)
+        parts = [f"SELECT {SHOWN} FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND vc BETWEEN ? AND ?"]
+        params: list[Any] = [lo, hi, slo, shi]
+        if len(t) > 3:
+            parts[0] += " AND starts_with(sfx, ?)"
+            params.append(t)
+        parts.append(
+            f"SELECT {SHOWN} FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND vc BETWEEN ? AND ?"
+        )
+        params += [t.upper(), t.upper(), slo, shi]
+        places = cur.execute(
+            f"""SELECT greatest(lo, ?), least(hi, ?) FROM reg.region
+                WHERE level IN ('village', 'township') AND contains(name, ?) AND hi >= ? AND lo <= ?
+                ORDER BY lo LIMIT {MAX_PLACES}""",
+            [slo, shi, t, slo, shi],
+        ).fetchall()
+        if places:
+            ranges = " OR ".join(f"vc BETWEEN {int(a)} AND {int(b)}" for a, b in places)
+            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE vc BETWEEN ? AND ? AND ({ranges})")
+            params += [min(a for a, _ in places), max(b for _, b in places)]
+        return " UNION ALL ".join(parts), params
 
     def get(self, household_id: str) -> dict[str, Any] | None:
-        cur = self.cache.cursor()
+        cur = self.index.cursor()
+        key = [household_id, household_id]
         found = data.rows(
             cur,
-            """SELECT h.*, v.name AS village_name_ref
-                FROM household h LEFT JOIN region v ON v.code = h.village_code WHERE h.household_id = ?""",
-            [household_id],
+            "SELECT * EXCLUDE (hk, vc) FROM reg.household WHERE hk = hash(?::VARCHAR) AND household_id = ?",
+            key,
         )
         if not found:
             return None
         out = found[0]
         out["members"] = data.rows(
             cur,
-            "SELECT * FROM member WHERE household_id = ? ORDER BY (relation = '户主') DESC, person_id",
-            [household_id],
+            """SELECT * EXCLUDE (hk) FROM reg.member WHERE hk = hash(?::VARCHAR) AND household_id = ?
+               ORDER BY (relation = '户主') DESC, person_id""",
+            key,
         )
         out["income"] = data.rows(
-            cur, "SELECT * FROM income WHERE household_id = ? ORDER BY year", [household_id]
+            cur,
+            "SELECT * EXCLUDE (hk) FROM reg.income WHERE hk = hash(?::VARCHAR) AND household_id = ? ORDER BY year",
+            key,
         )
         return out
+
+    def village_of(self, household_ids: list[str]) -> dict[str, str]:
+        """Household id → village code, for a few households."""
+        if not household_ids:
+            return {}
+        cur = self.index.cursor()
+        marks = ", ".join("hash(?::VARCHAR)" for _ in household_ids)
+        return dict(
+            cur.execute(
+                f"SELECT household_id, village_code FROM reg.household WHERE hk IN ({marks})", household_ids
+            ).fetchall()
+        )
 
 
 def alert_id(run_id: str, household_id: str, rule_id: str) -> str:
@@ -194,51 +174,62 @@ def _alert(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class ParquetAlerts:
+class IndexedAlerts:
     """Alerts (not cleared) of the latest finished run of a period (default: the latest period)."""
 
-    def __init__(self, cache: RegistryCache):
-        self.cache = cache
+    def __init__(self, index: WebIndex):
+        self.index = index
 
-    def _query(self, where: str, params: list[Any], tail: str = "") -> list[dict[str, Any]]:
-        cur = self.cache.cursor()
-        return [
-            _alert(r)
-            for r in data.rows(
-                cur,
-                f"""SELECT a.*, {_head_sql()} AS head_name FROM alerts a
-                    LEFT JOIN household h ON h.household_id = a.household_id WHERE {where} {tail}""",
-                params,
-            )
-        ]
+    def cursor_for(self, run_id: str | None) -> Any:
+        """A cursor on an index that holds ``run_id`` (checked again at once when it does not yet)."""
+        version = self.index.version
+        known = version is not None and run_id in {r for _, r in version.runs}
+        return self.index.cursor(fresh=run_id is not None and not known)
 
     def get(self, alert_id_: str) -> dict[str, Any] | None:
         parts = alert_id_.split(ALERT_SEP)
         if len(parts) != 3:
             return None
-        found = self._query("a.run_id = ? AND a.household_id = ? AND a.rule_id = ?", parts)
-        return found[0] if found else None
+        found = data.rows(
+            self.cursor_for(parts[0]),
+            "SELECT * FROM res.alerts WHERE run_id = ? AND household_id = ? AND rule_id = ?",
+            parts,
+        )
+        return _alert(found[0]) if found else None
 
     def list(
         self, *, region_prefix: str, period: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
-        store = self.cache.store
-        if store is None:
-            return [], 0
-        _, run_id = run_for(store, period)
+        _, run_id = run_for(self.index.store, period)
         if run_id is None:
             return [], 0
-        where = "a.run_id = ? AND a.village_code LIKE ? AND a.status <> 'cleared'"
-        params = [run_id, region_prefix + "%"]
-        total = (
-            self.cache.cursor(run_id)
-            .execute(f"SELECT count(*) FROM alerts a WHERE {where}", params)
-            .fetchall()[0][0]
-        )
-        items = self._query(
-            where,
+        cur = self.cursor_for(run_id)
+        lo, hi = code_range(region_prefix)
+        where = "run_id = ? AND vc BETWEEN ? AND ? AND status <> 'cleared'"
+        params = [run_id, lo, hi]
+        total = cur.execute(f"SELECT count(*) FROM res.alerts WHERE {where}", params).fetchall()[0][0]
+        items = data.rows(
+            cur,
+            f"""SELECT * FROM res.alerts WHERE {where}
+                ORDER BY (status = 'new') DESC, village_code, household_id, rule_id
+                LIMIT {int(limit)} OFFSET {int(offset)}""",
             params,
-            f"ORDER BY (a.status = 'new') DESC, a.village_code, a.household_id, a.rule_id "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}",
         )
-        return items, int(total)
+        return [_alert(r) for r in items], int(total)
+
+    def counts(self, region_prefix: str) -> tuple[str | None, int, int]:
+        """(period, new alerts, open alerts) of the latest run in the region."""
+        period, run_id = run_for(self.index.store, None)
+        if run_id is None:
+            return period, 0, 0
+        lo, hi = code_range(region_prefix)
+        new, total = (
+            self.cursor_for(run_id)
+            .execute(
+                """SELECT count(*) FILTER (WHERE status = 'new'), count(*) FROM res.alerts
+                   WHERE run_id = ? AND vc BETWEEN ? AND ? AND status <> 'cleared'""",
+                [run_id, lo, hi],
+            )
+            .fetchall()[0]
+        )
+        return period, int(new), int(total)

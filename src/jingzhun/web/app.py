@@ -17,17 +17,18 @@ from jingzhun.api.errors import install as install_errors
 from jingzhun.cases.ports import AlertSource, HouseholdSource, RiskChecks
 from jingzhun.ops import OpsStore, open_store
 from jingzhun.pipeline.risk import RunRiskChecks
-from jingzhun.reports.sources import ParquetAlerts, ParquetHouseholds, RegistryCache
+from jingzhun.reports.index import WebIndex
+from jingzhun.reports.sources import IndexedAlerts, IndexedHouseholds
 from jingzhun.settings import Settings
 from jingzhun.web.errors import install_page_errors
 from jingzhun.web.pages import ROUTERS
 from jingzhun.web.state import WebState
 
 
-def _names(cache: RegistryCache) -> RegionNames:
+def _names(index: WebIndex) -> RegionNames:
     def name(code: str) -> str | None:
-        found = cache.cursor().execute("SELECT name FROM region WHERE code = ?", [code]).fetchone()
-        return found[0] if found else None
+        found = index.cursor().execute("SELECT name FROM reg.region WHERE code = ?", [code]).fetchall()
+        return found[0][0] if found else None
 
     return name
 
@@ -51,14 +52,14 @@ def create_app(
 ) -> FastAPI:
     """Build the application. Without ``store`` it opens (and migrates) ``settings.database_url``.
 
-    The ports default to the Parquet-backed sources of :mod:`jingzhun.reports.sources` over
-    ``settings.data`` (empty until data is imported and a run finishes) and to risk checks that never
-    pass, until the pipeline supplies real ones. ``app.state.jz`` holds the
+    The ports default to the sources of :mod:`jingzhun.reports.sources` over the web index of
+    ``settings.data`` (:mod:`jingzhun.reports.index`; empty until data is imported and a run finishes)
+    and to the latest run's risk checks. ``app.state.jz`` holds the
     :class:`~jingzhun.api.context.AppContext`, ``app.state.web`` the pages' :class:`WebState`.
     """
     settings = settings or Settings()
     store = store or open_store(settings.database_url)
-    cache = RegistryCache(settings.data, store)
+    index = WebIndex(settings.data, store)
     app = FastAPI(
         title="Jingzhun 精准 API",
         version=_version(),
@@ -72,12 +73,12 @@ def create_app(
         settings=settings,
         store=store,
         risk_checks=risk_checks or RunRiskChecks(settings.data, store),
-        households=households or ParquetHouseholds(cache),
-        alerts=alerts or ParquetAlerts(cache),
+        households=households or IndexedHouseholds(index),
+        alerts=alerts or IndexedAlerts(index),
     )
-    context.region_names = region_names if region_names is not None else _names(cache)
+    context.region_names = region_names if region_names is not None else _names(index)
     app.state.jz = context
-    app.state.web = WebState(Path(settings.data), cache)
+    app.state.web = WebState(Path(settings.data), index)
     install_errors(app)
     install_page_errors(app)
     app.include_router(api_router())

@@ -1,4 +1,5 @@
-"""What the pages keep between requests: the registry/alerts cache and the run workers started here."""
+"""What the pages keep between requests: the web index (:mod:`jingzhun.reports.index`) and the run
+workers started here."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from pathlib import Path
 
 from fastapi import Request
 
-from jingzhun.reports.sources import RegistryCache
+from jingzhun.reports.index import WebIndex
 
 
 @dataclass
 class WebState:
     data: Path
-    cache: RegistryCache
+    index: WebIndex
     workers: list[subprocess.Popen] = field(default_factory=list)
 
     def reap(self) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from jingzhun.api.deps import Paging
+from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_alerts import list_alerts, open_from_alert
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
@@ -92,9 +92,9 @@ def case_of_alert(alert: dict[str, Any], cases: list[dict[str, Any]]) -> dict[st
 
 @router.get("/alerts")
 def alerts(
-    request: Request, principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None, offset: int = 0
+    request: Request, principal: PageUser, ctx: Ctx, ip: Ip, paging: Page, period: str | None = None
 ) -> Response:
-    found = list_alerts(principal, ctx, ip, Paging(50, max(offset, 0)), period or None, None)
+    found = list_alerts(principal, ctx, ip, paging, period or None, None)
     by_household = cases_of_households(ctx, principal, [a["household_id"] for a in found["items"]])
     cases = {a["alert_id"]: case_of_alert(a, by_household.get(a["household_id"], [])) for a in found["items"]}
     in_progress = {h for h, cs in by_household.items() if any(not c["final"] for c in cs)}
@@ -112,12 +112,7 @@ def alerts(
 
 @router.get("/alerts.xlsx")
 def alerts_xlsx(principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None) -> Response:
-    items: list[dict[str, Any]] = []
-    while True:
-        found = list_alerts(principal, ctx, ip, Paging(500, len(items)), period or None, None)
-        items += found["items"]
-        if not found["items"] or len(items) >= found["total"] or len(items) >= 20000:
-            break
+    items = all_pages(lambda paging: list_alerts(principal, ctx, ip, paging, period or None, None))
     by_household = cases_of_households(ctx, principal, [a["household_id"] for a in items])
     for a in items:
         c = case_of_alert(a, by_household.get(a["household_id"], []))

@@ -5,10 +5,12 @@ forms for assistance measures and follow-up visits (checked by :mod:`jingzhun.we
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
+from jingzhun.api.deps import Page
 from jingzhun.api.errors import status_of
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
@@ -65,13 +67,13 @@ def cases(
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
+    paging: Page,
     state: Annotated[list[str] | None, Query()] = None,
     overdue: str | None = None,
     follow_up_due: str | None = None,
-    offset: int = 0,
 ) -> Response:
     items, total = ctx.cases.list_cases(
-        principal, ip, **_filters(state, overdue, follow_up_due), limit=50, offset=max(offset, 0)
+        principal, ip, **_filters(state, overdue, follow_up_due), limit=paging.limit, offset=paging.offset
     )
     return render(
         request,
@@ -79,12 +81,12 @@ def cases(
         title="案件",
         items=items,
         total=total,
-        offset=offset,
+        paging=paging,
         states=workflow.STATES,
         chosen=state or [],
         overdue=overdue,
         follow_up_due=follow_up_due,
-        query_base=str(request.url.query),
+        query_base=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"]),
     )
 
 

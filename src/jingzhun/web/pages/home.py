@@ -9,7 +9,7 @@ from starlette.responses import Response
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.ops.models import ImportRecord, RunRecord
-from jingzhun.reports.runs import run_for
+from jingzhun.reports.sources import IndexedAlerts
 from jingzhun.web.pages.review import queue as review_queue
 from jingzhun.web.pages.runs import STATUS_ZH
 from jingzhun.web.state import web_state
@@ -24,15 +24,9 @@ def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     prefix = scope.region_prefix(principal)
     todo: dict = {}
     if prefix is not None:
-        period, run_id = run_for(ctx.store, None)
-        cur = web_state(request).cache.cursor(run_id)
-        todo["period"] = period
-        counts = cur.execute(
-            "SELECT count(*) FILTER (WHERE status = 'new'), count(*) FROM alerts "
-            "WHERE run_id = ? AND village_code LIKE ? AND status <> 'cleared'",
-            [run_id, prefix + "%"],
-        ).fetchall()[0]
-        todo["new_alerts"], todo["open_alerts"] = int(counts[0]), int(counts[1])
+        todo["period"], todo["new_alerts"], todo["open_alerts"] = IndexedAlerts(
+            web_state(request).index
+        ).counts(prefix)
         todo["overdue"], todo["overdue_total"] = ctx.cases.list_cases(principal, ip, overdue=True, limit=10)
         todo["follow_up"] = ctx.cases.list_cases(principal, ip, follow_up_due=True, limit=1)[1]
         todo["township_review"] = ctx.cases.list_cases(

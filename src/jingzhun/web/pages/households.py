@@ -11,10 +11,11 @@ import duckdb
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from jingzhun.api.deps import Paging
+from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_households import get_household, search
 from jingzhun.auth import scope
 from jingzhun.auth.masking import mask_record
+from jingzhun.pipeline.snapshot import take_snapshot
 from jingzhun.reports import data
 from jingzhun.reports.runs import run_for
 from jingzhun.store import DataFolder
@@ -51,11 +52,11 @@ def households(
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
+    paging: Page,
     q: str | None = None,
     region: str | None = None,
-    offset: int = 0,
 ) -> Response:
-    found = search(principal, ctx, ip, Paging(50, max(offset, 0)), q or None, region or None)
+    found = search(principal, ctx, ip, paging, q or None, region or None)
     return render(
         request,
         "households.html",
@@ -71,63 +72,55 @@ def households(
 def households_xlsx(
     principal: PageUser, ctx: Ctx, ip: Ip, q: str | None = None, region: str | None = None
 ) -> Response:
-    items: list[dict[str, Any]] = []
-    while True:
-        found = search(principal, ctx, ip, Paging(500, len(items)), q or None, region or None)
-        items += found["items"]
-        if not found["items"] or len(items) >= found["total"] or len(items) >= 20000:
-            break
+    items = all_pages(lambda paging: search(principal, ctx, ip, paging, q or None, region or None))
     return xlsx_response(ctx, principal, ip, "农户查询", COLUMNS, items, "household", {"q": q})
 
 
-def _run_rows(root: Path, run_id: str | None, table: str, household_id: str) -> list[dict[str, Any]]:
-    """Rows of one run table about one household (empty when the run or the column is missing)."""
+def _run_rows(
+    cur: Any, root: Path, run_id: str | None, table: str, household_id: str
+) -> list[dict[str, Any]]:
+    """Rows of one run table about one household (empty when the run, the table or the column is missing)."""
     if run_id is None:
         return []
     path = DataFolder(root).run_dir(run_id) / f"{table}.parquet"
     if not path.exists():
         return []
-    con = duckdb.connect()
     try:
-        cols = [
-            r[0]
-            for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({data.sql_str(str(path))})").fetchall()
-        ]
-        if "household_id" not in cols:
-            return []
         return data.rows(
-            con,
+            cur,
             f"SELECT * FROM read_parquet({data.sql_str(str(path))}) WHERE household_id = ?",
             [household_id],
         )
-    finally:
-        con.close()
+    except duckdb.BinderException:  # a table without household_id
+        return []
 
 
-def _linked_records(root: Path, period: str | None, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The department records linked to the household's members (accepted links), one row per record."""
+def _linked_records(
+    cur: Any, root: Path, store: Any, period: str | None, links: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The department records linked to the household's members (accepted links), one row per record,
+    read from the files the run's snapshot of ``period`` chose."""
     out: list[dict[str, Any]] = []
     by_feed: dict[str, list[str]] = {}
     for link in links:
         if link.get("feed") and link.get("record_id") and link.get("band", "accepted") == "accepted":
             by_feed.setdefault(link["feed"], []).append(str(link["record_id"]))
-    con = duckdb.connect()
-    try:
-        for feed, ids in sorted(by_feed.items()):
-            p = data.latest_period(root, feed, period)
-            if p is None:
-                continue
-            files = data.sql_str(str(DataFolder(root).period_dir(feed, p) / "*.parquet"))
-            marks = ", ".join("?" for _ in ids)
-            for r in data.rows(
-                con,
-                f"SELECT * FROM read_parquet({files}, union_by_name=true) WHERE record_id IN ({marks})",
-                ids,
-            ):
-                shown = {k: v for k, v in r.items() if v is not None and not k.startswith("_")}
-                out.append({"feed": feed, "record_id": r["record_id"], "fields": mask_record(shown)})
-    finally:
-        con.close()
+    if not by_feed or period is None:
+        return out
+    snapshot = take_snapshot(DataFolder(root), store, period)
+    for feed, ids in sorted(by_feed.items()):
+        files = snapshot.files(feed)
+        if not files:
+            continue
+        listed = ", ".join(data.sql_str(str(f)) for f in files)
+        marks = ", ".join("?" for _ in ids)
+        for r in data.rows(
+            cur,
+            f"SELECT * FROM read_parquet([{listed}], union_by_name=true) WHERE record_id IN ({marks})",
+            ids,
+        ):
+            shown = {k: v for k, v in r.items() if v is not None and not k.startswith("_")}
+            out.append({"feed": feed, "record_id": r["record_id"], "fields": mask_record(shown)})
     return out
 
 
@@ -137,9 +130,10 @@ def household(
 ) -> Response:
     h = get_household(household_id, principal, ctx, ip, unmask)
     root = web_state(request).data
+    cur = web_state(request).index.cursor()
     period, run_id = run_for(ctx.store, None)
-    flags = _run_rows(root, run_id, "flags", household_id)
-    links = _run_rows(root, run_id, "links", household_id)
+    flags = _run_rows(cur, root, run_id, "flags", household_id)
+    links = _run_rows(cur, root, run_id, "links", household_id)
     cases, _ = ctx.cases.list_cases(principal, ip, household_id=household_id, limit=100)
     return render(
         request,
@@ -149,8 +143,8 @@ def household(
         member_columns=MEMBER_COLUMNS,
         flags=[f for f in flags if f.get("kind") != "tag"],
         tags=[f for f in flags if f.get("kind") == "tag"],
-        conflicts=_run_rows(root, run_id, "conflicts", household_id),
-        records=_linked_records(root, period, links),
+        conflicts=_run_rows(cur, root, run_id, "conflicts", household_id),
+        records=_linked_records(cur, root, ctx.store, period, links),
         cases=cases,
         run_id=run_id,
         unmasked=unmask,

@@ -23,6 +23,7 @@ from jingzhun.catalog import DATASETS
 from jingzhun.errors import NotFound, PermissionDenied
 from jingzhun.ingest import export_rejects, import_files, read_quarantine
 from jingzhun.ops.models import ImportRecord
+from jingzhun.reports.index import REGISTRY
 from jingzhun.web.state import web_state
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, render
 
@@ -93,6 +94,8 @@ async def upload(
     results = await run_in_threadpool(
         import_files, root, paths, dataset or None, period or None, principal.username
     )
+    if any(r.status == "imported" and r.dataset in REGISTRY for r in results):
+        web_state(request).index.warm()  # a new extract: rebuild the web index now, not on the next page
     with ctx.store.session() as session:
         record(
             session,

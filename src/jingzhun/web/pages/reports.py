@@ -1,19 +1,20 @@
 """Printable village / township / county reports (print CSS) and their xlsx, with the figures of a
 village report in the style of seed 000: people, registered poor, monitored households by cause,
 coverage of medical insurance, compulsory education, 低保, 五保/特困, disability and education subsidies,
-and per-capita income against the monitoring line."""
+and per-capita income against the monitoring line: the same figure set as the dashboard
+(:func:`jingzhun.web.regional.figures_for`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from jingzhun.reports.xlsx import sheets_to_xlsx
 from jingzhun.web.i18n import gettext_for
-from jingzhun.web.pages.dashboard import BANDS_ZH, charts, figures_for
+from jingzhun.web.regional import BANDS_ZH, LEVEL_ZH, charts, figures_for
 from jingzhun.web.views import Ctx, Ip, PageUser, lang_of, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
-LEVEL_ZH = {"province": "省", "city": "市", "county": "县", "township": "乡镇", "village": "村"}
 
 
 @router.get("/reports")
@@ -41,8 +42,6 @@ def report_xlsx(
     region: str | None = None,
     period: str | None = None,
 ) -> Response:
-    from jingzhun.reports.xlsx import sheets_to_xlsx
-
     f = figures_for(request, ctx, principal, region, period)
     sheets = [
         (

@@ -16,6 +16,7 @@ from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.link import decide
 from jingzhun.ops.models import LinkDecision
 from jingzhun.reports import data
+from jingzhun.reports.index import code_range
 from jingzhun.reports.runs import run_for
 from jingzhun.web.state import web_state
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render
@@ -41,13 +42,13 @@ def queue(
     path = web_state(request).data / "runs" / str(run_id) / "review.parquet"
     if run_id is None or not path.exists():
         return run_id, []
-    cur = web_state(request).cache.cursor()
+    lo, hi = code_range(prefix)
     found = data.rows(
-        cur,
+        web_state(request).index.cursor(),
         f"""SELECT r.*, h.village_code FROM read_parquet({data.sql_str(str(path))}) r
-            JOIN household h ON h.household_id = r.household_id
-            WHERE h.village_code LIKE ? ORDER BY r.score DESC NULLS LAST LIMIT {int(limit) * 2}""",
-        [prefix + "%"],
+            JOIN reg.household h ON h.hk = hash(r.household_id) AND h.household_id = r.household_id
+            WHERE h.vc BETWEEN ? AND ? ORDER BY r.score DESC NULLS LAST LIMIT {int(limit) * 2}""",
+        [lo, hi],
     )
     with ctx.store.session() as session:
         done = set(

@@ -17,7 +17,8 @@ from jingzhun.errors import JingzhunError
 from jingzhun.reports.runs import monitoring_line, run_for
 from jingzhun.reports.whatif import region_rows, whatif_for
 from jingzhun.web.i18n import gettext_for
-from jingzhun.web.pages.dashboard import _bar
+from jingzhun.web.regional import bar as _bar
+from jingzhun.web.regional import region_names
 from jingzhun.web.state import web_state
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, lang_of, render
 
@@ -75,9 +76,9 @@ def whatif_run(
     except JingzhunError as exc:
         return _page(request, principal, ctx, period, monitoring_line, error=str(exc))
     level = CHILD_LEVEL[regions.level_of(principal.scope)]
-    names_cur = web_state(request).cache.cursor()
-    names = dict(names_cur.execute("SELECT code, name FROM region").fetchall())
-    rows = [r | {"name": names.get(r["code"], r["code"])} for r in region_rows(result, prefix, level)]
+    found = region_rows(result, prefix, level)
+    names = region_names(web_state(request).index.cursor(), [r["code"] for r in found])
+    rows = [r | {"name": names.get(r["code"], r["code"])} for r in found]
     by_rule = [r for r in result.by_rule.to_pylist() if r["delta"]]
     _ = gettext_for(lang_of(request))
     chart = _bar(
