@@ -301,12 +301,12 @@ def _fill_registry(con: duckdb.DuckDBPyConnection, snapshot: Any, version: Versi
                   FROM member WHERE name IS NOT NULL AND length(name) <= 20))
         SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, {shown}
         FROM s JOIN ix.household h ON h.hk = hash(s.household_id) AND h.household_id = s.household_id
-        ORDER BY nk, h.vc, h.household_id""")
+        ORDER BY nk""")
     con.execute(f"""CREATE TABLE ix.key_idx AS
         WITH k AS (
             SELECT upper(id_number) AS key, household_id FROM member WHERE id_number IS NOT NULL
-            UNION SELECT upper(person_id), household_id FROM member WHERE person_id IS NOT NULL
-            UNION SELECT upper(household_id), household_id FROM household)
+            UNION ALL SELECT upper(person_id), household_id FROM member WHERE person_id IS NOT NULL
+            UNION ALL SELECT upper(household_id), household_id FROM household)
         SELECT hash(k.key) AS kh, k.key, {shown}
         FROM k JOIN ix.household h ON h.hk = hash(k.household_id) AND h.household_id = k.household_id
         ORDER BY kh""")
