@@ -37,14 +37,14 @@ COVERAGE_KEYS = (
 )
 
 
-def _cube(select: str, source: str, where: str = "", group: str = "") -> str:
+def cube(select: str, source: str, where: str = "", group: str = "", vc: bool = False) -> str:
     """``select`` (aggregates) of ``source`` grouped by the code prefix of every level in :data:`WIDTHS`
-    (and by ``group``); ``{w}`` anywhere is replaced by the width of the level."""
+    (and by ``group``); ``{w}`` anywhere is replaced by the width of the level. With ``vc`` the source
+    has the village code as the number ``vc`` instead of the text ``village_code``."""
     cond = f"WHERE {where}" if where else ""
     extra = f", {group}" if group else ""
-    part = (
-        f"SELECT substr(village_code, 1, {{w}}) AS prefix{extra}, {select} FROM {source} {cond} GROUP BY ALL"
-    )
+    code = "lpad(vc::VARCHAR, 12, '0')" if vc else "village_code"
+    part = f"SELECT substr({code}, 1, {{w}}) AS prefix{extra}, {select} FROM {source} {cond} GROUP BY ALL"
     return " UNION ALL ".join(part.replace("{w}", str(w)) for w in WIDTHS)
 
 
@@ -58,15 +58,15 @@ _CAUSE = "coalesce(risk_type, poverty_cause, '未填写')"
 def build_registry_figures(con: duckdb.DuckDBPyConnection, household: str) -> None:
     """``ix.fig_overview``, ``ix.fig_by_type``, ``ix.fig_by_cause`` for every region prefix from the
     index's ``household`` table (which carries ``people``, the members counted)."""
-    con.execute(f"CREATE TABLE ix.fig_overview AS {_cube(_OVERVIEW, household)} ORDER BY prefix")
+    con.execute(f"CREATE TABLE ix.fig_overview AS {cube(_OVERVIEW, household)} ORDER BY prefix")
     con.execute(
         f"CREATE TABLE ix.fig_by_type AS "
-        f"{_cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', 'monitoring_type AS label')}"
+        f"{cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', 'monitoring_type AS label')}"
         " ORDER BY prefix"
     )
     con.execute(
         f"CREATE TABLE ix.fig_by_cause AS "
-        f"{_cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', f'{_CAUSE} AS label')}"
+        f"{cube('count(*) AS households', household, 'monitoring_type IS NOT NULL', f'{_CAUSE} AS label')}"
         " ORDER BY prefix"
     )
 
@@ -141,16 +141,16 @@ def build_period_figures(
     con.execute(
         f"CREATE TEMP TABLE fact AS SELECT *, {root} AS root_line FROM ({fact_sql(reg, period, lines)})"
     )
-    con.execute(f"CREATE TABLE ix.fig_coverage AS {_cube(_COVERAGE, 'fact')} ORDER BY prefix")
+    con.execute(f"CREATE TABLE ix.fig_coverage AS {cube(_COVERAGE, 'fact')} ORDER BY prefix")
     band = _band(_line_of("{w}"))
     con.execute(
         f"CREATE TABLE ix.fig_income AS "
-        f"{_cube('count(*) AS households', 'fact', 'pc IS NOT NULL', f'{band} AS band')} ORDER BY prefix"
+        f"{cube('count(*) AS households', 'fact', 'pc IS NOT NULL', f'{band} AS band')} ORDER BY prefix"
     )
     stats = f"""count(*) AS households, median(pc) AS median,
                 count(*) FILTER (WHERE pc <= {_line_of("{w}")}) AS below, any_value({_line_of("{w}")}) AS line"""
     con.execute(
-        f"CREATE TABLE ix.fig_income_stats AS {_cube(stats, 'fact', 'pc IS NOT NULL')} ORDER BY prefix"
+        f"CREATE TABLE ix.fig_income_stats AS {cube(stats, 'fact', 'pc IS NOT NULL')} ORDER BY prefix"
     )
     con.execute(
         f"CREATE TABLE ix.fig_lines AS SELECT {sql_str(period)} AS period, * FROM (VALUES {_values(lines)}) v(province, line)"

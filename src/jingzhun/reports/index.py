@@ -41,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from jingzhun.errors import JingzhunError
 from jingzhun.ops import OpsStore
 from jingzhun.reports import figures
 from jingzhun.reports.data import sql_str
@@ -226,6 +227,9 @@ def _write(path: Path, fill: Any, threads: int | None, memory_limit: str | None)
     tmp.unlink(missing_ok=True)
     con = _connect(threads, memory_limit)
     try:
+        con.execute(
+            f"SET temp_directory = {sql_str(str(path.parent / '.spill'))}"
+        )  # not the working directory
         con.execute(f"ATTACH {sql_str(str(tmp))} AS ix (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
         fill(con)
         con.execute("DETACH ix")
@@ -283,33 +287,35 @@ def _fill_registry(con: duckdb.DuckDBPyConnection, snapshot: Any, version: Versi
                hd.head_name, coalesce(hd.people, 0) AS people, v.name AS village_name_ref
         FROM household h LEFT JOIN head hd USING (household_id) LEFT JOIN region v ON v.code = h.village_code
         ORDER BY hk""")
-    # search results come straight from these three (a household's columns repeated on each entry), so a
-    # page of results needs no lookup of its own: the 50 households of a page lie all over the data
-    shown = "h.vc, h.household_id, h.head_name, h.household_type, h.monitoring_type, h.household_size"
+    # households in (village, household id) order: row i of hh_place is household number ``hno`` = i, a
+    # region is a contiguous range of numbers (ix.ranges), and search entries carry only the number
+    con.execute("""CREATE TABLE ix.hh_place AS
+        SELECT (row_number() OVER (ORDER BY vc, household_id) - 1)::INTEGER AS hno, vc, household_id,
+               head_name, household_type, monitoring_type, household_size
+        FROM ix.household ORDER BY hno""")
+    misplaced = con.execute("SELECT count(*) FROM ix.hh_place WHERE hno <> rowid").fetchall()[0][0]
+    if misplaced:
+        raise JingzhunError(f"web index: {misplaced} households out of place in hh_place (rowid <> hno)")
     con.execute(
-        f"CREATE TABLE ix.hh_place AS SELECT {shown} FROM ix.household h ORDER BY h.vc, h.household_id"
+        f"CREATE TABLE ix.ranges AS {figures.cube('min(hno) AS lo, max(hno) AS hi', 'ix.hh_place', vc=True)}"
     )
-    con.execute(
-        "CREATE TABLE ix.member AS SELECT hash(household_id) AS hk, * FROM member ORDER BY hk, person_id"
-    )
-    con.execute("CREATE TABLE ix.income AS SELECT hash(household_id) AS hk, * FROM income ORDER BY hk, year")
+    con.execute("CREATE TEMP TABLE hno AS SELECT household_id, hno FROM ix.hh_place")
+    con.execute("CREATE TABLE ix.member AS SELECT hash(household_id) AS hk, * FROM member ORDER BY hk")
+    con.execute("CREATE TABLE ix.income AS SELECT hash(household_id) AS hk, * FROM income ORDER BY hk")
     # every suffix of every name: a substring of a name is the start of one of its suffixes
     con.execute(f"""CREATE TABLE ix.name_idx AS
         WITH s AS (
             SELECT substr(name, i) AS sfx, household_id
             FROM (SELECT name, household_id, unnest(range(1, length(name) + 1)) AS i
                   FROM member WHERE name IS NOT NULL AND length(name) <= 20))
-        SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, {shown}
-        FROM s JOIN ix.household h ON h.hk = hash(s.household_id) AND h.household_id = s.household_id
+        SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, n.hno FROM s JOIN hno n USING (household_id)
         ORDER BY nk""")
-    con.execute(f"""CREATE TABLE ix.key_idx AS
+    con.execute("""CREATE TABLE ix.key_idx AS
         WITH k AS (
             SELECT upper(id_number) AS key, household_id FROM member WHERE id_number IS NOT NULL
             UNION ALL SELECT upper(person_id), household_id FROM member WHERE person_id IS NOT NULL
             UNION ALL SELECT upper(household_id), household_id FROM household)
-        SELECT hash(k.key) AS kh, k.key, {shown}
-        FROM k JOIN ix.household h ON h.hk = hash(k.household_id) AND h.household_id = k.household_id
-        ORDER BY kh""")
+        SELECT hash(k.key) AS kh, k.key, n.hno FROM k JOIN hno n USING (household_id) ORDER BY kh""")
     figures.build_registry_figures(con, "ix.household")
     _meta(con, {"kind": "registry", "version": version.registry})
 

@@ -26,11 +26,6 @@ RESULT_COLUMNS = (
     "household_size",
 )
 MAX_PLACES = 200  # village/township names matched by one search, at most
-#: the columns the index keeps with every search entry (the village code is the number ``vc``)
-SHOWN = (
-    "vc, household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type, "
-    "monitoring_type, household_size"
-)
 
 
 class IndexedHouseholds:
@@ -45,34 +40,37 @@ class IndexedHouseholds:
         self, *, region_prefix: str, text: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         cur = self.index.cursor()
-        slo, shi = code_range(region_prefix)
+        scope = cur.execute("SELECT lo, hi FROM reg.ranges WHERE prefix = ?", [region_prefix]).fetchall()
+        if not scope:
+            return [], 0
+        lo, hi = scope[0]
         t = (text or "").strip()
-        if not t:
-            # the table is in (village, household) order: the page is read in place, the count from vc
-            found = data.rows(
-                cur,
-                f"SELECT {SHOWN} FROM reg.hh_place WHERE vc BETWEEN ? AND ? LIMIT {int(limit)} OFFSET {int(offset)}",
-                [slo, shi],
-            )
-            counted = cur.execute("SELECT count(*) FROM reg.hh_place WHERE vc BETWEEN ? AND ?", [slo, shi])
-            return self._named(found), int(counted.fetchall()[0][0])
-        hits, params = self._hits(cur, t, slo, shi)
+        if not t:  # the region's households are numbers lo..hi: the page is a range of rows
+            first, last = lo + max(offset, 0), min(hi, lo + max(offset, 0) + limit - 1)
+            numbers = list(range(first, last + 1)) if first <= last else []
+            return self._shown(cur, numbers), hi - lo + 1
+        hits, params = self._hits(cur, t, lo, hi)
+        found = cur.execute(
+            f"""SELECT hno, count(*) OVER () FROM ({hits}) ORDER BY hno LIMIT {int(limit)} OFFSET {int(offset)}""",
+            params,
+        ).fetchall()
+        total = int(found[0][1]) if found else 0
+        if not found and offset:
+            total = int(cur.execute(f"SELECT count(*) FROM ({hits})", params).fetchall()[0][0])
+        return self._shown(cur, [int(r[0]) for r in found]), total
+
+    def _shown(self, cur: Any, numbers: list[int]) -> list[dict[str, Any]]:
+        """The result rows of households ``numbers`` (rows of ``hh_place``, fetched by row id), with their
+        village and township names."""
+        if not numbers:
+            return []
+        listed = ", ".join(str(int(n)) for n in numbers)
         found = data.rows(
             cur,
-            f"""SELECT *, count(*) OVER () AS _total FROM (SELECT DISTINCT * FROM ({hits}))
-                ORDER BY vc, household_id LIMIT {int(limit)} OFFSET {int(offset)}""",
-            params,
+            f"""SELECT household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type,
+                       monitoring_type, household_size
+                FROM reg.hh_place WHERE rowid IN ({listed}) ORDER BY hno""",
         )
-        total = int(found[0]["_total"]) if found else 0
-        if not found and offset:
-            counted = cur.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM ({hits}))", params)
-            total = int(counted.fetchall()[0][0])
-        for row in found:
-            del row["_total"]
-        return self._named(found), total
-
-    def _named(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows in the shape of :data:`RESULT_COLUMNS`, with village and township names."""
         names = self.index.region_names([r["village_code"] for r in found])
         return [
             {c: r.get(c) for c in RESULT_COLUMNS}
@@ -81,29 +79,27 @@ class IndexedHouseholds:
         ]
 
     @staticmethod
-    def _hits(cur: Any, t: str, slo: int, shi: int) -> tuple[str, list[Any]]:
-        """The SQL of the households (shown columns) matching ``t`` inside [slo, shi], and its parameters."""
-        lo, hi = name_key(t)
-        parts = [f"SELECT {SHOWN} FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND vc BETWEEN ? AND ?"]
-        params: list[Any] = [lo, hi, slo, shi]
+    def _hits(cur: Any, t: str, lo: int, hi: int) -> tuple[str, list[Any]]:
+        """The SQL of the household numbers in [lo, hi] matching ``t`` (each once), and its parameters."""
+        nlo, nhi = name_key(t)
+        parts = ["SELECT hno FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"]
+        params: list[Any] = [nlo, nhi, lo, hi]
         if len(t) > 3:
             parts[0] += " AND starts_with(sfx, ?)"
             params.append(t)
         parts.append(
-            f"SELECT {SHOWN} FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND vc BETWEEN ? AND ?"
+            "SELECT hno FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND hno BETWEEN ? AND ?"
         )
-        params += [t.upper(), t.upper(), slo, shi]
+        params += [t.upper(), t.upper(), lo, hi]
         places = cur.execute(
-            f"""SELECT greatest(lo, ?), least(hi, ?) FROM reg.region
-                WHERE level IN ('village', 'township') AND contains(name, ?) AND hi >= ? AND lo <= ?
-                ORDER BY lo LIMIT {MAX_PLACES}""",
-            [slo, shi, t, slo, shi],
+            f"""SELECT greatest(g.lo, ?), least(g.hi, ?) FROM reg.region r JOIN reg.ranges g ON g.prefix = r.prefix
+                WHERE r.level IN ('village', 'township') AND contains(r.name, ?) AND g.hi >= ? AND g.lo <= ?
+                ORDER BY 1 LIMIT {MAX_PLACES}""",
+            [lo, hi, t, lo, hi],
         ).fetchall()
-        if places:
-            ranges = " OR ".join(f"vc BETWEEN {int(a)} AND {int(b)}" for a, b in places)
-            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE vc BETWEEN ? AND ? AND ({ranges})")
-            params += [min(a for a, _ in places), max(b for _, b in places)]
-        return " UNION ALL ".join(parts), params
+        for a, b in places:
+            parts.append(f"SELECT unnest(range({int(a)}, {int(b) + 1})) AS hno")
+        return " UNION ".join(parts), params
 
     def get(self, household_id: str) -> dict[str, Any] | None:
         cur = self.index.cursor()
