@@ -287,8 +287,10 @@ def _fill_registry(con: duckdb.DuckDBPyConnection, snapshot: Any, version: Versi
                hd.head_name, coalesce(hd.people, 0) AS people, v.name AS village_name_ref
         FROM household h LEFT JOIN head hd USING (household_id) LEFT JOIN region v ON v.code = h.village_code
         ORDER BY hk""")
-    # households in (village, household id) order: row i of hh_place is household number ``hno`` = i, a
-    # region is a contiguous range of numbers (ix.ranges), and search entries carry only the number
+    # households in (village, household id) order: row i of hh_place is household number ``hno`` = i, and
+    # a region is a contiguous range of numbers (ix.ranges). Name entries repeat the household's shown
+    # columns (a page of 50 results scattered over the data is read in place); key entries carry only
+    # the number (a key finds one household or two, read by row id)
     con.execute("""CREATE TABLE ix.hh_place AS
         SELECT (row_number() OVER (ORDER BY vc, household_id) - 1)::INTEGER AS hno, vc, household_id,
                head_name, household_type, monitoring_type, household_size
@@ -308,7 +310,7 @@ def _fill_registry(con: duckdb.DuckDBPyConnection, snapshot: Any, version: Versi
             SELECT substr(name, i) AS sfx, household_id
             FROM (SELECT name, household_id, unnest(range(1, length(name) + 1)) AS i
                   FROM member WHERE name IS NOT NULL AND length(name) <= 20))
-        SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, n.hno FROM s JOIN hno n USING (household_id)
+        SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, h.* FROM s JOIN ix.hh_place h USING (household_id)
         ORDER BY nk""")
     con.execute("""CREATE TABLE ix.key_idx AS
         WITH k AS (

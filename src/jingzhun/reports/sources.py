@@ -26,6 +26,11 @@ RESULT_COLUMNS = (
     "household_size",
 )
 MAX_PLACES = 200  # village/township names matched by one search, at most
+#: the columns of a search result as the index keeps them (the village code is the number ``vc``)
+SHOWN = (
+    "hno, household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type, "
+    "monitoring_type, household_size"
+)
 
 
 class IndexedHouseholds:
@@ -45,32 +50,28 @@ class IndexedHouseholds:
             return [], 0
         lo, hi = scope[0]
         t = (text or "").strip()
-        if not t:  # the region's households are numbers lo..hi: the page is a range of rows
+        if not t:  # the region's households are the rows lo..hi of hh_place
             first, last = lo + max(offset, 0), min(hi, lo + max(offset, 0) + limit - 1)
-            numbers = list(range(first, last + 1)) if first <= last else []
-            return self._shown(cur, numbers), hi - lo + 1
+            found = data.rows(
+                cur,
+                f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN ? AND ? ORDER BY hno",
+                [first, last],
+            )
+            return self._named(found), hi - lo + 1
         hits, params = self._hits(cur, t, lo, hi)
-        found = cur.execute(
-            f"""SELECT hno, count(*) OVER () FROM ({hits}) ORDER BY hno LIMIT {int(limit)} OFFSET {int(offset)}""",
-            params,
-        ).fetchall()
-        total = int(found[0][1]) if found else 0
-        if not found and offset:
-            total = int(cur.execute(f"SELECT count(*) FROM ({hits})", params).fetchall()[0][0])
-        return self._shown(cur, [int(r[0]) for r in found]), total
-
-    def _shown(self, cur: Any, numbers: list[int]) -> list[dict[str, Any]]:
-        """The result rows of households ``numbers`` (rows of ``hh_place``, fetched by row id), with their
-        village and township names."""
-        if not numbers:
-            return []
-        listed = ", ".join(str(int(n)) for n in numbers)
         found = data.rows(
             cur,
-            f"""SELECT household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type,
-                       monitoring_type, household_size
-                FROM reg.hh_place WHERE rowid IN ({listed}) ORDER BY hno""",
+            f"""SELECT *, count(*) OVER () AS _total FROM (SELECT DISTINCT * FROM ({hits}))
+                ORDER BY hno LIMIT {int(limit)} OFFSET {int(offset)}""",
+            params,
         )
+        total = int(found[0]["_total"]) if found else 0
+        if not found and offset:
+            total = int(cur.execute(f"SELECT count(DISTINCT hno) FROM ({hits})", params).fetchall()[0][0])
+        return self._named(found), total
+
+    def _named(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows in the shape of :data:`RESULT_COLUMNS`, with village and township names."""
         names = self.index.region_names([r["village_code"] for r in found])
         return [
             {c: r.get(c) for c in RESULT_COLUMNS}
@@ -80,17 +81,21 @@ class IndexedHouseholds:
 
     @staticmethod
     def _hits(cur: Any, t: str, lo: int, hi: int) -> tuple[str, list[Any]]:
-        """The SQL of the household numbers in [lo, hi] matching ``t`` (each once), and its parameters."""
+        """The SQL of the households numbered lo..hi that match ``t`` (shown columns), and its parameters:
+        name entries as they are, households found by key or by place read from hh_place by row id."""
         nlo, nhi = name_key(t)
-        parts = ["SELECT hno FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"]
+        parts = [f"SELECT {SHOWN} FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"]
         params: list[Any] = [nlo, nhi, lo, hi]
         if len(t) > 3:
             parts[0] += " AND starts_with(sfx, ?)"
             params.append(t)
-        parts.append(
-            "SELECT hno FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND hno BETWEEN ? AND ?"
-        )
-        params += [t.upper(), t.upper(), lo, hi]
+        keyed = cur.execute(
+            "SELECT hno FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND hno BETWEEN ? AND ?",
+            [t.upper(), t.upper(), lo, hi],
+        ).fetchall()
+        if keyed:
+            listed = ", ".join(str(int(r[0])) for r in keyed)
+            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid IN ({listed})")
         places = cur.execute(
             f"""SELECT greatest(g.lo, ?), least(g.hi, ?) FROM reg.region r JOIN reg.ranges g ON g.prefix = r.prefix
                 WHERE r.level IN ('village', 'township') AND contains(r.name, ?) AND g.hi >= ? AND g.lo <= ?
@@ -98,8 +103,8 @@ class IndexedHouseholds:
             [lo, hi, t, lo, hi],
         ).fetchall()
         for a, b in places:
-            parts.append(f"SELECT unnest(range({int(a)}, {int(b) + 1})) AS hno")
-        return " UNION ".join(parts), params
+            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN {int(a)} AND {int(b)}")
+        return " UNION ALL ".join(parts), params
 
     def get(self, household_id: str) -> dict[str, Any] | None:
         cur = self.index.cursor()
