@@ -6,7 +6,9 @@
       if (el.dataset.drawn) return;
       el.dataset.drawn = "1";
       var chart = echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(JSON.parse(el.dataset.option));
+      var option = JSON.parse(el.dataset.option);
+      option.animation = false; // drawn at once: printed reports and screenshots show the final chart
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
