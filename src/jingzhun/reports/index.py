@@ -45,7 +45,7 @@ from jingzhun.errors import JingzhunError
 from jingzhun.ops import OpsStore
 from jingzhun.reports import figures
 from jingzhun.reports.data import sql_str
-from jingzhun.reports.runs import done_runs
+from jingzhun.reports.runs import done_runs, policy_dir
 from jingzhun.store import DataFolder
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,9 @@ def current_version(root: str | Path, store: OpsStore) -> tuple[Version, Any]:
     runs = tuple(done_runs(store))
     extract = max((f.period for f in snapshot.inputs.get("household", [])), default=None)
     period = runs[-1][0] if runs else extract
-    return Version(registry, _digest(registry, runs, period), runs, period), snapshot
+    params = policy_dir() / "params.yaml"  # the monitoring lines of the income figures
+    lines = (params.stat().st_size, params.stat().st_mtime_ns) if params.exists() else None
+    return Version(registry, _digest(registry, runs, period, lines), runs, period), snapshot
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -227,9 +229,8 @@ def _write(path: Path, fill: Any, threads: int | None, memory_limit: str | None)
     tmp.unlink(missing_ok=True)
     con = _connect(threads, memory_limit)
     try:
-        con.execute(
-            f"SET temp_directory = {sql_str(str(path.parent / '.spill'))}"
-        )  # not the working directory
+        spill = path.parent / ".spill"  # DuckDB's spill files: beside the index, not in the working directory
+        con.execute(f"SET temp_directory = {sql_str(str(spill))}")
         con.execute(f"ATTACH {sql_str(str(tmp))} AS ix (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
         fill(con)
         con.execute("DETACH ix")
@@ -427,6 +428,7 @@ class WebIndex:
         self.recheck_s = recheck_s
         self.memo_size = memo_size
         self._lock = threading.Lock()
+        self._memo_lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._version: Version | None = None
         self._checked = 0.0
@@ -500,13 +502,16 @@ class WebIndex:
         return {c: known.get(c, (None, None)) for c in codes}
 
     def remember(self, key: tuple, compute: Any) -> Any:
-        """``compute()`` once per version of the data and ``key``."""
+        """``compute()`` once per version of the data and ``key`` (computed outside the lock: two
+        requests may both compute it the first time)."""
         full = (self._version, *key)
-        if full in self.memo:
-            self.memo.move_to_end(full)
-            return self.memo[full]
+        with self._memo_lock:
+            if full in self.memo:
+                self.memo.move_to_end(full)
+                return self.memo[full]
         value = compute()
-        self.memo[full] = value
-        while len(self.memo) > self.memo_size:
-            self.memo.popitem(last=False)
+        with self._memo_lock:
+            self.memo[full] = value
+            while len(self.memo) > self.memo_size:
+                self.memo.popitem(last=False)
         return value

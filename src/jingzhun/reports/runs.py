@@ -37,7 +37,7 @@ def run_for(store: OpsStore, period: str | None) -> tuple[str | None, str | None
     return period, runs.get(period)
 
 
-def _policy_dir() -> Path:
+def policy_dir() -> Path:
     here = Path("policies")
     return here if here.exists() else Path(__file__).resolve().parents[3] / "policies"
 
@@ -49,7 +49,7 @@ def monitoring_line(period: str, province: str | None = None) -> float:
     from jingzhun import policy
 
     try:
-        ps = policy.load(_policy_dir())
+        ps = policy.load(policy_dir())
     except Exception:
         return DEFAULT_LINE
     param = ps.params.get("monitoring_line")

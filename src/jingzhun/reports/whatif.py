@@ -18,7 +18,7 @@ from jingzhun.ops import OpsStore
 from jingzhun.pipeline.loading import register_dataset, register_regions
 from jingzhun.pipeline.snapshot import take_snapshot
 from jingzhun.policy.whatif import WhatIfResult
-from jingzhun.reports.runs import _policy_dir, run_for
+from jingzhun.reports.runs import policy_dir, run_for
 from jingzhun.store import DataFolder
 
 
@@ -61,7 +61,7 @@ def whatif_for(root: str | Path, store: OpsStore, period: str, overrides: dict[s
                 )
                 engine.drop(raw)
         register_regions(engine, snapshot)
-        return policy.whatif(engine, policy.load(_policy_dir()), period, overrides)
+        return policy.whatif(engine, policy.load(policy_dir()), period, overrides)
     finally:
         engine.close()
 
