@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from sqlglot import exp
 
 from jingzhun.catalog import DATASETS
 from jingzhun.policy.compiler import Plan, compile_set
@@ -77,7 +78,16 @@ def explain_household(engine: Any, ps: PolicySet, period: str, household_id: str
         lr = plan.rules[rid]
         tree = rule_flags(lr, only_fired=False)
         if lr.checked.rule.entity == "village":
-            tree = tree.where("village_code IN (SELECT village_code FROM jz_ctx_household)")
+            tree = tree.where(
+                exp.In(
+                    this=exp.column("village_code", table="e"),
+                    query=exp.Subquery(
+                        this=exp.select("village_code")
+                        .from_("household")
+                        .where(exp.column("household_id").eq(exp.Literal.string(household_id)))
+                    ),
+                )
+            )
         for row in engine.fetch_arrow(tree).to_pylist():
             out.append(
                 Outcome(
