@@ -47,9 +47,14 @@ LEFT JOIN mc ON h.household_id = mc.household_id
 LEFT JOIN inc ON h.household_id = inc.household_id
 """
 
+# Distinct households are counted only for numbers listed more than once (few), not for every number.
 _ID_HOUSEHOLDS = """
 SELECT id_number, COUNT(DISTINCT household_id) AS n
-FROM member WHERE id_number IS NOT NULL GROUP BY id_number HAVING COUNT(DISTINCT household_id) > 1
+FROM member
+WHERE id_number IN (
+  SELECT id_number FROM member WHERE id_number IS NOT NULL GROUP BY id_number HAVING COUNT(*) > 1
+)
+GROUP BY id_number HAVING COUNT(DISTINCT household_id) > 1
 """
 
 _VILLAGE = """

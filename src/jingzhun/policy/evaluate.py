@@ -42,17 +42,42 @@ def run_steps(engine: Any, plan: Plan) -> None:
             engine.materialize(name, tree)
 
 
-def run_plan(engine: Any, plan: Plan) -> pa.Table:
-    """Build every step, then fetch the sorted flags (schema :data:`FLAG_SCHEMA`)."""
-    run_steps(engine, plan)
-    if plan.flags is None:
-        return FLAG_SCHEMA.empty_table()
-    return engine.fetch_arrow(plan.flags).cast(FLAG_SCHEMA)
+def run_plan(engine: Any, plan: Plan, *, into: str | None = None) -> pa.Table | None:
+    """Build every step, then fetch the sorted flags (schema :data:`FLAG_SCHEMA`); the intermediate
+    tables are dropped afterwards. With ``into``, the flags are stored in the engine as table ``into``
+    instead (not sorted, nothing fetched: at national scale they stay where a writer can stream them)."""
+    try:
+        run_steps(engine, plan)
+        if into is not None:
+            if plan.flags is None:
+                engine.register_table(into, FLAG_SCHEMA.empty_table())
+            else:
+                unsorted = plan.flags.copy()
+                unsorted.set("order", None)
+                engine.materialize(into, unsorted)
+            return None
+        if plan.flags is None:
+            return FLAG_SCHEMA.empty_table()
+        return engine.fetch_arrow(plan.flags).cast(FLAG_SCHEMA)
+    finally:
+        for name, _ in reversed(plan.steps):
+            engine.drop(name)
 
 
-def evaluate(engine: Any, ps: PolicySet, period: str, *, overrides: dict[str, Any] | None = None) -> pa.Table:
-    """Every fired result of every rule for ``period`` over the relations registered on ``engine``."""
-    return run_plan(engine, compile_set(ps, period, overrides=overrides))
+def evaluate(
+    engine: Any,
+    ps: PolicySet,
+    period: str,
+    *,
+    overrides: dict[str, Any] | None = None,
+    into: str | None = None,
+) -> pa.Table:
+    """Every fired result of every rule for ``period`` over the relations registered on ``engine``,
+    sorted by rule id then entity id. With ``into``, stored in the engine as that table instead (not
+    sorted) and an empty table is returned."""
+    plan = compile_set(ps, period, overrides=overrides)
+    out = run_plan(engine, plan, into=into)
+    return FLAG_SCHEMA.empty_table() if out is None else out
 
 
 @dataclass

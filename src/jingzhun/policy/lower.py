@@ -171,6 +171,55 @@ _OPS: dict[str, type[exp.Expr]] = {
 }
 
 
+# Derived fields that are whole numbers (catalogue fields say so by their type).
+_INT_DERIVED = {
+    ("member", "age"),
+    ("member", "id_number_households"),
+    ("household", "member_count"),
+    ("household", "income_year"),
+    ("village", "household_count"),
+}
+
+
+def integral(node: Node) -> bool:
+    """Whether an expression's value is always a whole number in SQL (shown without the rounding test).
+
+    >>> from jingzhun.policy.nodes import Agg, Binary, Literal
+    >>> integral(Agg(0, func="count")), integral(Binary(0, op="+", left=Literal(0, 1), right=Literal(0, 2)))
+    (True, True)
+    >>> integral(Binary(0, op="/", left=Literal(0, 1), right=Literal(0, 2))), integral(Literal(0, 0.5))
+    (False, False)
+    """
+    if isinstance(node, Literal):
+        return isinstance(node.value, int) and not isinstance(node.value, bool)
+    if isinstance(node, Agg):
+        if node.func == "count":
+            return True
+        return node.func in ("sum", "max", "min") and node.arg is not None and integral(node.arg)
+    if isinstance(node, Name):
+        if not node.ref or node.ref[0] != "field":
+            return False
+        table, name = node.ref[1], node.ref[2]
+        if (table, name) in _INT_DERIVED:
+            return True
+        from jingzhun.catalog import DATASETS
+
+        ds = DATASETS.get(table)
+        return ds is not None and ds.has(name) and ds.field(name).type == "int"
+    if isinstance(node, Unary):
+        return node.op == "-" and node.operand is not None and integral(node.operand)
+    if isinstance(node, Binary):
+        return node.op in ("+", "-", "*") and all(integral(c) for c in node.children())
+    if isinstance(node, Call):
+        if node.func in ("year", "month"):
+            return True
+        if node.func in ("coalesce", "least", "greatest", "abs"):
+            return all(integral(a) for a in node.args)
+        if node.func == "if":
+            return all(integral(a) for a in node.args[1:])
+    return False
+
+
 def _uses_rules(node: Node) -> bool:
     return any(isinstance(n, Name) and n.ref and n.ref[0] == "rule" for n in node.walk())
 
@@ -583,7 +632,8 @@ class _Stage:
             if id(part.node) in seen:
                 continue
             seen.add(id(part.node))
-            c = self.value(lo.lower(part.node, lv), str(id(part.node)), part.node.type or "")
+            typ = "int" if part.node.type == "number" and integral(part.node) else part.node.type or ""
+            c = self.value(lo.lower(part.node, lv), str(id(part.node)), typ)
             explain.append(c)
         i = len(self.fired)
         when = exp.Coalesce(this=_p(lo.lower(checked.when, lv)), expressions=[exp.false()])
