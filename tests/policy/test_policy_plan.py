@@ -124,3 +124,20 @@ def test_record_ids_only_for_the_rules_that_fired() -> None:
     assert not outcomes["trigger.high_costs"].fired
     assert outcomes["trigger.high_costs"].evidence["values"] == {"inpatient": 800}
     assert outcomes["trigger.high_costs"].evidence["records"] == {"inpatient": None}
+
+
+def test_intermediate_tables_are_dropped_and_flags_can_stay_in_the_engine() -> None:
+    ps = load_text(SHARED)
+    eng = _shared_records_engine()
+    plan = compile_set(ps, "2025-06")
+    from jingzhun.policy.evaluate import run_steps
+
+    run_steps(eng, plan)
+    kept = {name for name, _ in plan.steps if eng.has_table(name)}
+    # the shared aggregate is gone once the stage is built; the flags still need the stage and record lists
+    assert "jz_agg_medical_claim_household_id" not in kept
+    assert kept == {"jz_s0_household", "jz_rec_s0_household_medical_claim_household_id"}
+    assert evaluate(eng, ps, "2025-06", into="jz_flags").num_rows == 0
+    assert not any(eng.has_table(name) for name, _ in plan.steps)
+    stored = eng.con.sql("SELECT rule_id, entity_id FROM jz_flags").fetchall()
+    assert stored == [("tag.some_costs", "H1")]

@@ -32,14 +32,44 @@ def ensure_relations(engine: Any) -> list[str]:
     return added
 
 
+def last_uses(plan: Plan) -> dict[str, int]:
+    """For each step, the index of the last step that reads it; steps the flags read are kept to the end
+    (``len(plan.steps)``).
+
+    >>> from jingzhun.policy import compile_set, load_text
+    >>> ps = load_text("rules: [{id: t.a, kind: tag, entity: household, when: household.member_count > 1}]")
+    >>> last_uses(compile_set(ps, "2025-06"))
+    {'jz_ctx_household_derived': 2, 'jz_ctx_village': 1, 'jz_s0_household': 3}
+    """
+    steps = [name for name, _ in plan.steps]
+    last = {name: i for i, name in enumerate(steps)}
+    for i, (_, tree) in enumerate(plan.steps):
+        for t in tree.find_all(exp.Table):
+            if t.name in last:
+                last[t.name] = max(last[t.name], i)
+    if plan.flags is not None:
+        for t in plan.flags.find_all(exp.Table):
+            if t.name in last:
+                last[t.name] = len(steps)
+    return last
+
+
 def run_steps(engine: Any, plan: Plan) -> None:
-    """Build the context and every rule's table, in order (context views as views)."""
+    """Build the context and every rule's table, in order (context views as views). A step is dropped
+    as soon as no later step and not the flags read it (shared aggregates once the last stage using
+    them is built), so the engine holds little more than the stage tables and record lists."""
     ensure_relations(engine)
-    for name, tree in plan.steps:
+    last = last_uses(plan)
+    built: list[str] = []
+    for i, (name, tree) in enumerate(plan.steps):
         if name in CONTEXT_VIEWS:
             engine.create_view(name, tree)
         else:
             engine.materialize(name, tree)
+        built.append(name)
+        for done in [n for n in built if last[n] <= i]:
+            engine.drop(done)
+            built.remove(done)
 
 
 def run_plan(engine: Any, plan: Plan, *, into: str | None = None) -> pa.Table | None:
