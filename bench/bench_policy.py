@@ -628,6 +628,14 @@ def _cpu() -> float:
 
 
 def _rss_mib() -> float:
+    """Peak resident memory of this process. On Linux VmHWM, which starts afresh at exec (ru_maxrss
+    would carry over the parent's peak into a worker started with fork + exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -759,7 +767,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=None)
     ap.add_argument("--skip-five", action="store_true", help="skip the five-rule comparison")
     ap.add_argument("--skip-pandas", action="store_true")
-    ap.add_argument("--pandas-max-persons", type=int, default=2_000_000)
+    ap.add_argument("--pandas-max-persons", type=int, default=10_000_000)
     ap.add_argument("--skip-full", action="store_true", help="skip the full shipped set")
     ap.add_argument("--compare-rows", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
