@@ -156,13 +156,12 @@ def inline(tree: exp.Expr, period: str, household_id: str | None = None) -> tupl
     of the columns read through that alias; and the stored context tables those SELECTs need."""
     needs: set[str] = set()
     targets = {"jz_ctx_member": "member", "jz_ctx_household": "household"}
-    for table in list(tree.find_all(exp.Table)):
-        source = targets.get(table.name)
+    reads = [t for t in tree.find_all(exp.Table) if t.name in targets and t.alias]
+    # columns per alias, read before any replacement (the SELECTs put in use aliases of their own)
+    columns = {t.alias: {c.name for c in tree.find_all(exp.Column) if c.table == t.alias} for t in reads}
+    for table in reads:
+        select, more = context_select(targets[table.name], columns[table.alias], period, household_id)
         alias = table.alias
-        if source is None or not alias:
-            continue
-        columns = {c.name for c in tree.find_all(exp.Column) if c.table == alias}
-        select, more = context_select(source, columns, period, household_id)
         needs |= more
         table.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return tree, needs
