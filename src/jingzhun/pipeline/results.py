@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from jingzhun.store import atomic_dir
 
-RESULT_TABLES = ("links", "flags", "alerts", "conflicts", "review")
+RESULT_TABLES = ("links", "flags", "alerts", "conflicts", "review", "handoff")
 
 # Sort keys that make each table's order (and so its hash) deterministic.
 SORT_KEYS: dict[str, list[str]] = {
@@ -19,6 +19,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "alerts": ["household_id", "rule_id"],
     "conflicts": ["conflict_type", "household_id", "person_id", "value_a", "value_b"],
     "review": ["feed", "record_id"],
+    "handoff": ["household_id", "status", "rule_id"],
 }
 
 

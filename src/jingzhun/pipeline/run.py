@@ -30,9 +30,11 @@ from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.ops.db import OpsStore, open_store
 from jingzhun.ops.models import RunRecord, utcnow
 from jingzhun.pipeline.diff import alerts_sql
+from jingzhun.pipeline.handoff import HANDOFF_TABLE, HandoffOutcome, hand_off_pending, handoff_sql
 from jingzhun.pipeline.loading import register_dataset, register_regions
 from jingzhun.pipeline.results import read_result, results_hash, sort_table, write_results
 from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
+from jingzhun.settings import Settings
 from jingzhun.store import DataFolder
 
 STAGES = ("snapshot", "load", "link", "evaluate", "conflicts", "diff", "write")
@@ -70,6 +72,13 @@ class RunOutcome:
     result_hash: str
     summary: dict[str, Any] = field(default_factory=dict)
     stages: dict[str, Any] = field(default_factory=dict)
+    #: handoffs of alerts to the case workflow finished by this call (this run's, and any left pending)
+    handoffs: list[HandoffOutcome] = field(default_factory=list)
+
+    @property
+    def handoff(self) -> HandoffOutcome | None:
+        """This run's handoff, when this call did it."""
+        return next((h for h in self.handoffs if h.run_id == self.run_id), None)
 
 
 class _Ledger:
@@ -203,8 +212,15 @@ def run_period(
     force: bool = False,
     progress: Progress | None = None,
     store: OpsStore | None = None,
+    handoff: bool = True,
+    settings: Settings | None = None,
 ) -> RunOutcome:
-    """Run period ``period`` over the data folder; see the module docstring for the guarantees."""
+    """Run period ``period`` over the data folder; see the module docstring for the guarantees.
+
+    With ``handoff`` (the default) the run's new alerts become cases (部门筛查预警) once its results are
+    written, and handoffs left pending or failed by earlier calls are finished
+    (:mod:`jingzhun.pipeline.handoff`); without it the run is marked ``skipped`` for
+    ``jingzhun runs handoff``."""
     from jingzhun import link as linkage
     from jingzhun import policy
 
@@ -233,7 +249,8 @@ def run_period(
             and existing.policy_set_hash == policy_hash and existing.input_hashes == inputs):
         say("write", 1.0, "unchanged")
         return RunOutcome(existing.id, period, "unchanged", existing.result_hash or "",
-                          existing.summary or {}, existing.stages)
+                          existing.summary or {}, existing.stages,
+                          hand_off_pending(data.root, store, settings=settings) if handoff else [])
 
     run_id = f"{period}-{uuid.uuid4().hex[:8]}"
     with store.session() as session:
@@ -307,11 +324,13 @@ def run_period(
         statuses = {s: 0 for s in ("new", "persisting", "cleared")}
         for status in alerts.column("status").to_pylist():
             statuses[status] += 1
+        engine.register_table("jz_alerts", alerts)
+        handoff_rows = engine.fetch_arrow(sqlglot.parse_one(handoff_sql("jz_alerts"), read="duckdb"))
         stage_done("diff", previous_run=previous.id if previous else None, **statuses)
 
         tables = {
             "links": links_all, "flags": flags, "alerts": alerts, "conflicts": conflicts,
-            "review": review_all,
+            "review": review_all, HANDOFF_TABLE: handoff_rows,
         }
         tables = {name: sort_table(name, table) for name, table in tables.items()}
         result_hash = results_hash(tables)
@@ -329,13 +348,14 @@ def run_period(
         }
         stage_done("write", tables=len(tables))
         ledger.update(status="done", stage=None, progress=1.0, result_hash=result_hash, summary=summary,
-                      finished_at=utcnow())
-        return RunOutcome(run_id, period, "done", result_hash, summary, stages)
+                      finished_at=utcnow(), handoff_status="pending" if handoff else "skipped")
     except BaseException as exc:
         ledger.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=utcnow())
         raise
     finally:
         engine.close()
+    handoffs = hand_off_pending(data.root, store, settings=settings) if handoff else []
+    return RunOutcome(run_id, period, "done", result_hash, summary, stages, handoffs)
 
 
 def load_result(data_root: str | Path, run_id: str, table: str) -> pa.Table:
