@@ -76,6 +76,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
         no_handoff: bool = typer.Option(False, "--no-handoff", help="Do not turn new alerts into cases now "
                                         "(later: jingzhun runs handoff RUN)."),
+        threads: int = typer.Option(None, "--threads", help="Engine threads (default JINGZHUN_THREADS, else "
+                                    "every core)."),
+        memory_limit: str = typer.Option(None, "--memory-limit", help="Engine memory limit, e.g. 12GiB (default "
+                                         "JINGZHUN_MEMORY_LIMIT); beyond it the run spills to disk."),
     ) -> None:
         """The monthly run: snapshot, link, evaluate, conflicts, diff against last month, write results, and
         hand new alerts to the case workflow (部门筛查预警: a clue case per household, assigned to its village).
@@ -95,7 +99,7 @@ def register(app: typer.Typer) -> None:
 
             outcome = run_period(data, period, policy_dir=policy_set, link_config_dir=link_config,
                                  engine_name=engine, user=user, force=force, progress=progress,
-                                 handoff=not no_handoff)
+                                 handoff=not no_handoff, threads=threads, memory_limit=memory_limit)
         if as_json:
             typer.echo(json.dumps({"run_id": outcome.run_id, "period": outcome.period, "status": outcome.status,
                                    "result_hash": outcome.result_hash, "stages": outcome.stages,

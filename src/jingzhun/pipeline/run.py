@@ -32,6 +32,7 @@ from jingzhun.ops.models import RunRecord, utcnow
 from jingzhun.pipeline.diff import alerts_sql
 from jingzhun.pipeline.handoff import HANDOFF_TABLE, HandoffOutcome, hand_off_pending, handoff_sql
 from jingzhun.pipeline.loading import register_dataset, register_regions
+from jingzhun.pipeline.resources import engine_resources
 from jingzhun.pipeline.results import read_result, results_hash, sort_table, write_results
 from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
 from jingzhun.settings import Settings
@@ -214,13 +215,17 @@ def run_period(
     store: OpsStore | None = None,
     handoff: bool = True,
     settings: Settings | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
 ) -> RunOutcome:
     """Run period ``period`` over the data folder; see the module docstring for the guarantees.
 
     With ``handoff`` (the default) the run's new alerts become cases (部门筛查预警) once its results are
     written, and handoffs left pending or failed by earlier calls are finished
     (:mod:`jingzhun.pipeline.handoff`); without it the run is marked ``skipped`` for
-    ``jingzhun runs handoff``."""
+    ``jingzhun runs handoff``. ``threads``, ``memory_limit`` and ``temp_directory`` (else the settings
+    ``JINGZHUN_THREADS``, ``JINGZHUN_MEMORY_LIMIT``, ``JINGZHUN_TEMP_DIRECTORY``) bound the engine."""
     from jingzhun import link as linkage
     from jingzhun import policy
 
@@ -230,6 +235,7 @@ def run_period(
     data = DataFolder(data_root).ensure()
     data.sweep()
     store = store or open_store(data.ops_url)
+    settings = settings or Settings(data=data.root)
     policy_path = _repo_path(Path(policy_dir) if policy_dir else DEFAULT_POLICY_DIR)
     config_dir = _repo_path(Path(link_config_dir) if link_config_dir else DEFAULT_LINK_CONFIG_DIR)
     policy_set = policy.load(policy_path)
@@ -271,7 +277,8 @@ def run_period(
         ledger.update(stage=following, progress=(index + 1) / len(STAGES), stages=dict(stages))
         say(name, (index + 1) / len(STAGES), "")
 
-    engine = make_engine(engine_name)
+    engine = make_engine(engine_name, **engine_resources(engine_name, settings, threads=threads,
+                                                         memory_limit=memory_limit, temp_directory=temp_directory))
     try:
         stage_done("snapshot", datasets=len(snapshot.inputs),
                    imports=sum(len(v) for v in snapshot.inputs.values()))
