@@ -133,6 +133,14 @@ def list_runs(store: OpsStore, limit: int = 50) -> list[RunRecord]:
         return list(session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(limit)))
 
 
+def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
+    """Rows per value of ``column`` (vectorised: result tables can have millions of rows)."""
+    if not table.num_rows:
+        return {}
+    counts = pyarrow.compute.value_counts(table.column(column)).to_pylist()
+    return {c["values"]: c["counts"] for c in counts}
+
+
 def _members_for_linkage(engine: Any) -> None:
     engine.materialize("jz_link_members", sqlglot.parse_one("""
         SELECT m.person_id, m.household_id, m.name, m.id_number, m.sex, m.birth_date, m.phone, h.village_code
@@ -308,9 +316,7 @@ def run_period(
         stage_done("link", records=links_all.num_rows, review=review_all.num_rows)
 
         flags = policy.evaluate(engine, policy_set, period)
-        fired: dict[str, int] = {}
-        for rule_id in flags.column("rule_id").to_pylist():
-            fired[rule_id] = fired.get(rule_id, 0) + 1
+        fired = _value_counts(flags, "rule_id")
         stage_done("evaluate", flags=flags.num_rows, rules=len(policy_set.rules))
 
         from jingzhun.link.conflicts import find_conflicts
@@ -328,9 +334,7 @@ def run_period(
             previous_name = "jz_prev_alerts"
         alerts = engine.fetch_arrow(sqlglot.parse_one(alerts_sql("jz_flags", previous_name, period),
                                                       read="duckdb"))
-        statuses = {s: 0 for s in ("new", "persisting", "cleared")}
-        for status in alerts.column("status").to_pylist():
-            statuses[status] += 1
+        statuses = {"new": 0, "persisting": 0, "cleared": 0, **_value_counts(alerts, "status")}
         engine.register_table("jz_alerts", alerts)
         handoff_rows = engine.fetch_arrow(sqlglot.parse_one(handoff_sql("jz_alerts"), read="duckdb"))
         stage_done("diff", previous_run=previous.id if previous else None, **statuses)
