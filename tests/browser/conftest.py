@@ -60,7 +60,9 @@ def month(tmp_path_factory):
         (links / f"{feed}.yaml").write_text(f"name: {feed}\nprobabilistic: {{enabled: false}}\n")
     regions.save_reference(regions.load_csv(synth / "regions.csv"), data)
     import_files(data, [synth / "2025-01"], user="setup")
-    run_period(data, "2025-01", link_config_dir=links)
+    # January's alerts are not handed to cases, so that the flow can open a case from an alert by hand
+    # (February's run, started from the page, hands its new alerts over: see docs/WORKFLOW.md)
+    run_period(data, "2025-01", link_config_dir=links, handoff=False)
     found = regions.load_csv(synth / "regions.csv")
     township = next(r.code for r in found if regions.level_of(r.code) == "township")
     store = open_store(f"sqlite:///{(data / 'ops.sqlite').resolve()}")

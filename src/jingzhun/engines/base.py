@@ -36,6 +36,8 @@ class Engine(ABC):
     SUPPORTS_AGG_FILTER: ClassVar[bool] = True
     #: Relations can be registered straight from Parquet paths.
     SUPPORTS_PARQUET: ClassVar[bool] = True
+    #: Resource options the constructor takes (``threads``, ``memory_limit``, ``temp_directory``).
+    RESOURCE_OPTIONS: ClassVar[tuple[str, ...]] = ()
 
     def sql(self, tree: exp.Expr) -> str:
         """The tree as SQL text in this engine's dialect."""
