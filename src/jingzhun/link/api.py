@@ -1,5 +1,9 @@
-"""Linking a feed to the registry: exact on ID numbers, then probabilistic (Splink) for the rest, clerk
-decisions applied, one row per feed record with its method, score and band.
+"""Linking feeds to the registry on any engine: exact on ID numbers, then probabilistic (Splink) for the
+rest, clerk decisions applied, one row per feed record with its method, score and band.
+
+Everything runs as engine-neutral SQL through an :class:`~jingzhun.engines.base.Engine` (a DuckDB
+connection is accepted too and wrapped). A :class:`LinkSession` links several feeds against one registry
+and prepares the registry side once; :func:`link_feed_result` is a one-feed session.
 
 >>> import duckdb, pyarrow as pa
 >>> con = duckdb.connect()
@@ -14,6 +18,9 @@ decisions applied, one row per feed record with its method, score and band.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -23,9 +30,13 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import frames
-from jingzhun.link.config import LinkConfig, default_config
+from jingzhun.link.combine import combine_sql
+from jingzhun.link.config import LinkConfig, Side, default_config
 from jingzhun.link.exact import exact_pairs
-from jingzhun.link.review import MASK_MACRO, as_decision_table, review_pairs_sql
+from jingzhun.link.model import Model
+from jingzhun.link.probabilistic import _Scope, predict_pairs
+from jingzhun.link.review import as_decision_table, review_pairs_sql
+from jingzhun.link.sql import quote, scalar, tree
 
 LINK_SCHEMA = pa.schema(
     [
@@ -40,93 +51,240 @@ LINK_SCHEMA = pa.schema(
     ]
 )
 
-__all__ = ["LINK_SCHEMA", "LinkResult", "default_config", "link_feed", "link_feed_result", "review_queue"]
+__all__ = [
+    "LINK_SCHEMA", "LinkResult", "LinkSession", "default_config", "link_feed", "link_feed_result",
+    "review_queue",
+]
+
+_EMPTY_EXACT = ("SELECT CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS VARCHAR) AS household_id, CAST(NULL AS BIGINT) AS n_candidates LIMIT 0")
+_EMPTY_PAIRS = ("SELECT CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS DOUBLE) AS match_probability LIMIT 0")
 
 
 @dataclass
 class LinkResult:
     """Links (one row per feed record, :data:`LINK_SCHEMA`), the review queue side by side, and a summary
-    (counts, timings, the trained model's comparisons)."""
+    (counts, timings, the model used)."""
 
     links: pa.Table
     review: pa.Table
     summary: dict[str, Any] = field(default_factory=dict)
+    model: Model | None = None
 
 
-def _weight(p: str) -> str:
-    """SQL for the match weight (log2 odds) of a probability, finite at 0 and 1."""
-    clamped = f"least(greatest({p}, 1e-15), 1 - 1e-15)"
-    return f"log2({clamped} / (1 - {clamped}))"
+def as_engine(engine_or_connection: Any) -> Any:
+    """An :class:`~jingzhun.engines.base.Engine` as is; a DuckDB connection wrapped in one (convenience for
+    callers holding a connection; the connection stays theirs)."""
+    from jingzhun.engines.base import Engine
+
+    if isinstance(engine_or_connection, Engine):
+        return engine_or_connection
+    from jingzhun.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(connection=engine_or_connection)
 
 
-def _combine_sql(p: str, cfg: LinkConfig) -> str:
-    return f"""
-    WITH fp AS (SELECT uid AS record_id, fingerprint FROM {p}r),
-    exact_unique AS (SELECT record_id, person_id, household_id FROM {p}e WHERE n_candidates = 1),
-    dec AS (
-        SELECT f.record_id, d.person_id, d.decision
-        FROM fp f JOIN {p}d d ON d.record_fingerprint = f.fingerprint
-        WHERE f.record_id NOT IN (SELECT record_id FROM exact_unique)
-    ),
-    cand AS (
-        SELECT record_id, person_id, 1.0::DOUBLE AS p, 'exact' AS method FROM {p}e WHERE n_candidates > 1
-        UNION ALL
-        SELECT record_id, person_id, match_probability, 'probabilistic' FROM {p}p
-    ),
-    kept AS (
-        SELECT c.* FROM cand c
-        WHERE NOT EXISTS (SELECT 1 FROM dec d WHERE d.record_id = c.record_id AND d.person_id = c.person_id
-                                                 AND d.decision = 'reject')
-    ),
-    ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY p DESC, person_id) AS rn FROM kept
-    ),
-    best AS (
-        SELECT b.record_id, b.person_id, b.p, b.method, s.p AS second_p,
-               s.p IS NOT NULL AND s.p >= {cfg.review}
-                   AND {_weight("b.p")} - {_weight("s.p")} < {cfg.ambiguity_bits} AS ambiguous
-        FROM ranked b LEFT JOIN ranked s ON s.record_id = b.record_id AND s.rn = 2
-        WHERE b.rn = 1
-    ),
-    accepted AS (
-        SELECT d.record_id, min(d.person_id) AS person_id
-        FROM dec d JOIN {p}lk l ON l.uid = d.person_id
-        WHERE d.decision = 'accept' GROUP BY d.record_id
-    ),
-    rejected_any AS (SELECT DISTINCT record_id FROM dec WHERE decision = 'reject')
-    SELECT f.record_id,
-           CASE WHEN eu.record_id IS NOT NULL THEN eu.person_id
-                WHEN a.record_id IS NOT NULL THEN a.person_id
-                WHEN b.p >= {cfg.accept} AND NOT b.ambiguous AND b.method <> 'exact'
-                     THEN b.person_id END AS person_id,
-           CASE WHEN eu.record_id IS NOT NULL THEN 'exact'
-                WHEN a.record_id IS NOT NULL THEN 'review_accepted'
-                ELSE b.method END AS method,
-           CASE WHEN eu.record_id IS NOT NULL THEN 1.0
-                WHEN a.record_id IS NOT NULL THEN (SELECT max(k.p) FROM kept k
-                                                   WHERE k.record_id = a.record_id
-                                                     AND k.person_id = a.person_id)
-                ELSE b.p END AS score,
-           CASE WHEN eu.record_id IS NOT NULL OR a.record_id IS NOT NULL THEN 'accepted'
-                WHEN b.record_id IS NULL
-                     THEN CASE WHEN ra.record_id IS NOT NULL THEN 'rejected' ELSE 'unlinked' END
-                WHEN b.method = 'exact' THEN 'review'
-                WHEN b.p >= {cfg.accept} AND b.ambiguous THEN 'review'
-                WHEN b.p >= {cfg.accept} THEN 'accepted'
-                WHEN b.p >= {cfg.review} THEN 'review'
-                ELSE 'rejected' END AS band,
-           CASE WHEN eu.record_id IS NULL AND a.record_id IS NULL THEN b.person_id END AS candidate_person_id,
-           f.fingerprint
-    FROM fp f
-    LEFT JOIN exact_unique eu ON eu.record_id = f.record_id
-    LEFT JOIN accepted a ON a.record_id = f.record_id
-    LEFT JOIN best b ON b.record_id = f.record_id
-    LEFT JOIN rejected_any ra ON ra.record_id = f.record_id
+def _side_key(side: Side) -> str:
+    return json.dumps([side.id, sorted(side.columns.items()), side.household_id])
+
+
+class LinkSession:
+    """Link feeds to one registry relation on one engine. The registry's key table (for exact linkage),
+    its prepared frame with pinyin (for probabilistic linkage and review) and the pinyin table are built at
+    most once per session and shared by every feed; :meth:`close` drops them.
+
+    ``registry``: a relation on the engine with (by default) person_id, household_id, name, id_number, sex,
+    birth_date, village_code and optionally phone (join ``member`` to ``household`` first).
     """
+
+    def __init__(self, engine: Any, registry: str):
+        self.engine = as_engine(engine)
+        self.registry = registry
+        self.prefix = f"__jz_link_{uuid.uuid4().hex[:8]}_"
+        self._counter = itertools.count()
+        self._scope = _Scope(self.engine, self.prefix)
+        self._keys: dict[tuple[str, str | None], str] = {}
+        self._frames: dict[tuple[str, bool], str] = {}
+        self._counts: dict[str, int] = {}
+        self._pinyin: str | None = None
+
+    # -- shared registry side ----------------------------------------------------------------------------
+
+    def pinyin(self) -> str:
+        """The (ch, py) relation of every character's reading."""
+        if self._pinyin is None:
+            from jingzhun.link.normalise import pinyin_table
+
+            self._pinyin = self._scope.name("py")
+            self.engine.register_table(self._pinyin, pinyin_table())
+        return self._pinyin
+
+    def keys(self, side: Side, key: bytes | None = None) -> str:
+        """The registry's (uid, household_id, id_number) relation; ``id_number`` as HMAC digests when
+        ``key`` is given (keyed-hash linkage)."""
+        digest = hashlib.sha256(key).hexdigest() if key is not None else None
+        ident = (_side_key(side), digest)
+        if ident not in self._keys:
+            plain = self._keys.get((_side_key(side), None))
+            if plain is None:
+                plain = self._scope.name(f"k{len(self._keys)}")
+                frames.prepare_keys(self.engine, self.registry, side, plain)
+                self._keys[(_side_key(side), None)] = plain
+            if key is not None:
+                from jingzhun.link.hashing import hmac_expr, key_pads
+
+                pads = self._scope.name(f"pads{len(self._keys)}")
+                self.engine.register_table(pads, key_pads(key))
+                hashed = self._scope.materialize(
+                    f"k{len(self._keys)}",
+                    f"SELECT t.uid, t.household_id, {hmac_expr('t.id_number', 'x')} AS id_number "
+                    f"FROM {plain} t CROSS JOIN {pads} x",
+                )
+                self.engine.drop(pads)
+                self._keys[ident] = hashed
+        return self._keys[ident]
+
+    def registry_frame(self, side: Side, hashed: bool = False) -> str:
+        """The registry's prepared frame with pinyin (every person)."""
+        ident = (_side_key(side), hashed)
+        if ident not in self._frames:
+            target = self._scope.name(f"f{len(self._frames)}")
+            frames.prepare_registry(self.engine, self.registry, side, target, self.pinyin(), hashed=hashed)
+            self._frames[ident] = target
+        return self._frames[ident]
+
+    def count(self, relation: str) -> int:
+        if relation not in self._counts:
+            self._counts[relation] = int(scalar(self.engine, f"SELECT count(*) FROM {relation}") or 0)
+        return self._counts[relation]
+
+    # -- one feed ----------------------------------------------------------------------------------------
+
+    def link(
+        self,
+        feed: str,
+        config: LinkConfig | None = None,
+        decisions: Any = None,
+        *,
+        hashed: bool | None = None,
+        key: bytes | None = None,
+        unmask_review: bool = False,
+        model: Model | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> LinkResult:
+        """Link every record of relation ``feed`` (see :func:`link_feed` for the arguments).
+
+        ``model``: score with these parameters instead of training on the records at hand.
+        """
+        cfg = config or default_config()
+        hashed = cfg.hashed if hashed is None else hashed
+        if hashed and key is None:
+            from jingzhun.errors import ConfigError
+
+            raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
+        say = progress or (lambda _msg: None)
+        engine = self.engine
+        scope = _Scope(engine, f"{self.prefix}{next(self._counter)}_")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        try:
+            say("prepare")
+            feed_frame = scope.name("r")
+            frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed)
+            keys = self.keys(cfg.left, key if hashed else None)
+            n_left = self.count(keys)
+            timings["prepare_s"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            say("exact")
+            exact = scope.name("e")
+            if cfg.exact:
+                exact_pairs(engine, keys, feed_frame, exact)
+            else:
+                engine.materialize(exact, tree(_EMPTY_EXACT))
+            timings["exact_s"] = time.perf_counter() - t1
+            decided = scope.name("d")
+            engine.register_table(decided, as_decision_table(decisions, cfg.name))
+            t2 = time.perf_counter()
+            # records with a valid number that matched nobody belong to people not registered
+            skip_valid = "AND NOT r.id_valid" if cfg.skip_valid_unmatched and not hashed else ""
+            rest = scope.materialize("rest", f"""
+                SELECT r.* FROM {feed_frame} r
+                WHERE NOT EXISTS (SELECT 1 FROM {exact} e WHERE e.record_id = r.uid) {skip_valid}
+            """)
+            n_rest = int(scalar(engine, f"SELECT count(*) FROM {rest}") or 0)
+            pairs = scope.name("p")
+            prob_summary: dict[str, Any] = {}
+            used_model: Model | None = None
+            if cfg.probabilistic and n_rest and n_left:
+                say("probabilistic")
+                profiles = scope.materialize("prof", f"""
+                    SELECT DISTINCT pkey, id_text, name_norm, sex, birth_date, region_code, phone FROM {rest}
+                """)
+                profiles_py = scope.name("profpy")
+                frames.add_pinyin(engine, profiles, profiles_py, self.pinyin())
+                registry = self.registry_frame(cfg.left, hashed)
+                profile_pairs = scope.name("pp")
+                used_model, prob_summary = predict_pairs(
+                    engine, registry, profiles_py, cfg, profile_pairs, model=model, prefix=f"{scope.prefix}s_"
+                )
+                prob_summary["profiles"] = int(scalar(engine, f"SELECT count(*) FROM {profiles}") or 0)
+                engine.materialize(pairs, tree(f"""
+                    SELECT r.uid AS record_id, x.person_id, x.match_probability
+                    FROM {rest} r JOIN {profile_pairs} x ON x.pkey = r.pkey
+                """))
+            else:
+                engine.materialize(pairs, tree(_EMPTY_PAIRS))
+            timings["probabilistic_s"] = time.perf_counter() - t2
+            say("combine")
+            t3 = time.perf_counter()
+            links_rel = scope.materialize("k", combine_sql(feed_frame, exact, pairs, decided, keys, cfg))
+            links = engine.fetch_arrow(tree(f"SELECT * FROM {links_rel} ORDER BY record_id")).cast(LINK_SCHEMA)
+            left = self._frames.get((_side_key(cfg.left), hashed))
+            if left is None:
+                # no full registry frame was needed: prepare the review candidates only
+                left = scope.name("l")
+                where = (f"CAST({quote(cfg.left.id)} AS VARCHAR) IN "
+                         f"(SELECT candidate_person_id FROM {links_rel} WHERE band = 'review')")
+                frames.prepare_registry(engine, self.registry, cfg.left, left, self.pinyin(), hashed=hashed,
+                                        where=where)
+            review = engine.fetch_arrow(tree(
+                review_pairs_sql(left, feed_frame, links_rel, cfg.name, unmask_review)
+            ))
+            timings["combine_s"] = time.perf_counter() - t3
+        finally:
+            scope.close()
+        from jingzhun.link.quality import quality_report
+
+        summary = {
+            "feed": cfg.name,
+            "records": links.num_rows,
+            "registry": n_left,
+            "hashed": hashed,
+            **quality_report(links),
+            "model": {**prob_summary, **({"digest": used_model.digest()[:16], **used_model.info}
+                                         if used_model else {})},
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        return LinkResult(links, review, summary, used_model)
+
+    def close(self) -> None:
+        """Drop the session's relations (the engine stays open)."""
+        self._scope.close()
+        self._keys.clear()
+        self._frames.clear()
+        self._pinyin = None
+
+    def __enter__(self) -> LinkSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def link_feed_result(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -135,116 +293,17 @@ def link_feed_result(
     hashed: bool | None = None,
     key: bytes | None = None,
     unmask_review: bool = False,
+    model: Model | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LinkResult:
     """Link and return links, review queue and summary (see :func:`link_feed`)."""
-    cfg = config or default_config()
-    hashed = cfg.hashed if hashed is None else hashed
-    if hashed and key is None:
-        from jingzhun.errors import ConfigError
-
-        raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
-    say = progress or (lambda _msg: None)
-    p = f"__jz_link_{uuid.uuid4().hex[:8]}_"
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    frames.install(con)
-    con.execute(MASK_MACRO)
-    try:
-        say("prepare")
-        frames.prepare_keys(con, members_relation, cfg.left, f"{p}lk")
-        frames.prepare(con, feed_relation, cfg.right, f"{p}r", is_left=False, hashed=hashed)
-        if hashed:
-            frames.hash_ids(con, f"{p}lk", key or b"")
-        timings["prepare_s"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        say("exact")
-        if cfg.exact:
-            exact_pairs(con, f"{p}lk", f"{p}r", f"{p}e")
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE {p}e (record_id VARCHAR, person_id VARCHAR, household_id VARCHAR, "
-                "n_candidates BIGINT)"
-            )
-        timings["exact_s"] = time.perf_counter() - t1
-        con.register(f"{p}d_arrow", as_decision_table(decisions, cfg.name))
-        con.execute(f"CREATE TEMP TABLE {p}d AS SELECT * FROM {p}d_arrow")
-        con.unregister(f"{p}d_arrow")
-        t2 = time.perf_counter()
-        model: dict[str, Any] = {}
-        # records with a valid number that matched nobody belong to people not registered
-        skip_valid = "AND NOT id_valid" if cfg.skip_valid_unmatched and not hashed else ""
-        con.execute(
-            f"CREATE TEMP TABLE {p}rest AS SELECT * FROM {p}r "
-            f"WHERE uid NOT IN (SELECT record_id FROM {p}e) {skip_valid}"
-        )
-        n_rest = con.execute(f"SELECT count(*) FROM {p}rest").fetchall()[0][0]
-        n_left = con.execute(f"SELECT count(*) FROM {p}lk").fetchall()[0][0]
-        if cfg.probabilistic and n_rest and n_left:
-            say("probabilistic")
-            from jingzhun.link.probabilistic import predict_pairs
-
-            frames.prepare(con, members_relation, cfg.left, f"{p}l", is_left=True)
-            if hashed:
-                con.execute(f"UPDATE {p}l SET id_text = NULL")
-            model = predict_pairs(con, f"{p}l", f"{p}rest", cfg, f"{p}p")
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE {p}p (record_id VARCHAR, person_id VARCHAR, match_probability DOUBLE)"
-            )
-        timings["probabilistic_s"] = time.perf_counter() - t2
-        say("combine")
-        t3 = time.perf_counter()
-        con.execute(f"""
-            CREATE TEMP TABLE {p}k AS
-            SELECT c.record_id, c.person_id, l.household_id, c.method, c.score, c.band, c.candidate_person_id,
-                   c.fingerprint
-            FROM ({_combine_sql(p, cfg)}) c LEFT JOIN {p}lk l ON l.uid = c.person_id
-            ORDER BY c.record_id
-        """)
-        links = con.sql(f"SELECT * FROM {p}k ORDER BY record_id").to_arrow_table().cast(LINK_SCHEMA)
-        if not (cfg.probabilistic and n_rest and n_left):
-            # no full registry frame was needed: build one for the review candidates only
-            from jingzhun.link.frames import quote
-
-            candidates = (
-                f"(SELECT * FROM {members_relation} WHERE CAST({quote(cfg.left.id)} AS VARCHAR) IN "
-                f"(SELECT candidate_person_id FROM {p}k WHERE band = 'review'))"
-            )
-            frames.prepare(con, candidates, cfg.left, f"{p}l", is_left=True)
-        review = con.sql(
-            review_pairs_sql(f"{p}l", f"{p}r", f"{p}k", cfg.name, unmask_review)
-        ).to_arrow_table()
-        timings["combine_s"] = time.perf_counter() - t3
-    finally:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE ? UNION ALL "
-                "SELECT view_name FROM duckdb_views() WHERE view_name LIKE ?",
-                [f"{p}%", f"{p}%"],
-            ).fetchall()
-        ]
-        for name in names:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-            con.execute(f"DROP VIEW IF EXISTS {name}")
-    from jingzhun.link.quality import quality_report
-
-    summary = {
-        "feed": cfg.name,
-        "records": links.num_rows,
-        "registry": n_left,
-        "hashed": hashed,
-        **quality_report(links),
-        "model": model,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return LinkResult(links, review, summary)
+    with LinkSession(engine, members_relation) as session:
+        return session.link(feed_relation, config, decisions, hashed=hashed, key=key,
+                            unmask_review=unmask_review, model=model, progress=progress)
 
 
 def link_feed(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -255,25 +314,25 @@ def link_feed(
 ) -> pa.Table:
     """Link every record of ``feed_relation`` to the registered people of ``members_relation``.
 
-    ``con`` is a DuckDB connection where both relations are registered (tables, views or Arrow tables).
-    ``members_relation`` needs person_id, household_id, name, id_number, sex, birth_date, village_code
-    (join ``member`` to ``household`` first) and optionally phone; ``feed_relation`` the feed's
-    record_id, id_number, id_number_raw, name, sex, birth_date, region_code, phone (column names are
-    configurable, see docs/LINKAGE.md). ``decisions`` is an ops store, an Arrow table
-    (record_fingerprint, person_id, decision) or None. With ``hashed=True`` the feed's ID column holds
-    HMAC digests and the registry is hashed here with ``key``.
+    ``engine`` is an :class:`~jingzhun.engines.base.Engine` (or a DuckDB connection) on which both
+    relations are registered. ``members_relation`` needs person_id, household_id, name, id_number, sex,
+    birth_date, village_code (join ``member`` to ``household`` first) and optionally phone;
+    ``feed_relation`` the feed's record_id, id_number, id_number_raw, name, sex, birth_date, region_code,
+    phone (column names are configurable, see docs/LINKAGE.md). ``decisions`` is an ops store, an Arrow
+    table (record_fingerprint, person_id, decision) or None. With ``hashed=True`` the feed's ID column
+    holds HMAC digests and the registry is hashed here with ``key``.
 
     Returns one row per feed record ordered by record_id (:data:`LINK_SCHEMA`): ``person_id`` and
     ``household_id`` are set only in band ``accepted``; ``candidate_person_id`` names the best candidate of
     records in review or rejected.
     """
     return link_feed_result(
-        con, members_relation, feed_relation, config, decisions, hashed=hashed, key=key
+        engine, members_relation, feed_relation, config, decisions, hashed=hashed, key=key
     ).links
 
 
 def review_queue(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -286,5 +345,6 @@ def review_queue(
     """The pairs waiting for a clerk, both records side by side (ID numbers and phones masked unless
     ``unmask``); pairs already decided are not listed."""
     return link_feed_result(
-        con, members_relation, feed_relation, config, decisions, hashed=hashed, key=key, unmask_review=unmask
+        engine, members_relation, feed_relation, config, decisions, hashed=hashed, key=key,
+        unmask_review=unmask
     ).review

@@ -1,61 +1,37 @@
-"""Prepared frames: both sides of a linkage projected onto the same normalised columns, in DuckDB SQL.
+"""Prepared frames: both sides of a linkage projected onto the same normalised columns, as engine-neutral
+SQL run through an :class:`~jingzhun.engines.base.Engine` (see :mod:`jingzhun.link.sql`).
 
-Columns (see :data:`jingzhun.link.config.FRAME_COLUMNS`): ``uid``; ``id_number`` (18 characters,
+Stored columns (:data:`FEED_COLUMNS`, :data:`REGISTRY_COLUMNS`): ``uid``; ``id_number`` (18 characters,
 15-digit numbers upgraded, full-width and lower-case x fixed; or an HMAC digest in hashed mode);
 ``id_text`` (the normalised raw text, for fuzzy comparison of mistyped numbers; NULL in hashed mode);
-``name_norm``, ``name_py``, ``surname_py``, ``given_py``; ``sex``; ``birth_date``/``birth_str``/
-``birth_year`` (taken from the ID number when missing); ``region_code`` and its ``county``/``township``/
-``village`` prefixes; ``phone`` (digits, last 11). The left frame also keeps ``household_id``; the right
-frame keeps ``fingerprint`` (sha256 of the record's identifying fields, for reusing review decisions).
+``name_norm``; ``sex``; ``birth_date`` (taken from the ID number when missing); ``region_code``;
+``phone`` (digits, last 11). The registry frame also keeps ``household_id`` and the pinyin columns
+``name_py``, ``surname_py``, ``given_py``; the feed frame keeps ``fingerprint`` (sha256 of the record's
+identifying fields, for reusing review decisions) and ``pkey`` (md5 of every field probabilistic linkage
+reads: records with the same ``pkey`` get the same candidates). Columns derived from these
+(``birth_str``, ``birth_year``, ``county``, ``township``, ``village``) are computed where used
+(:func:`derived`), not stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jingzhun.ids.sql import install_macros as install_id_macros
+from jingzhun.link import sql as q
 from jingzhun.link.config import Side
-from jingzhun.link.normalise import add_pinyin, install_name_macros
+from jingzhun.link.sql import columns_of, quote, tree
 
-DATE_FORMATS = "['%Y%m%d', '%Y/%m/%d', '%Y.%m.%d', '%Y年%m月%d日', '%Y-%m-%d %H:%M:%S', '%Y/%m/%d %H:%M:%S']"
+__all__ = [
+    "FEED_COLUMNS", "REGISTRY_COLUMNS", "add_pinyin", "columns_of", "derived", "prepare_feed",
+    "prepare_keys", "prepare_registry", "quote", "valid_sql",
+]
 
-
-def quote(identifier: str) -> str:
-    """Quote an SQL identifier.
-
-    >>> quote('证件号码'), quote('a"b')
-    ('"证件号码"', '"a""b"')
-    """
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def columns_of(con: Any, relation: str) -> list[str]:
-    """Column names of a relation (table, view or registered Arrow table)."""
-    return list(con.sql(f"SELECT * FROM {relation} LIMIT 0").columns)
-
-
-def install(con: Any) -> None:
-    """Install every macro the linkage SQL needs (idempotent)."""
-    install_id_macros(con)
-    install_name_macros(con)
-    con.execute("""
-        CREATE OR REPLACE MACRO jz_sex_norm(s) AS CASE
-            WHEN lower(trim(CAST(s AS VARCHAR))) IN ('男', 'm', 'male', '1', '男性') THEN '男'
-            WHEN lower(trim(CAST(s AS VARCHAR))) IN ('女', 'f', 'female', '2', '女性') THEN '女' END
-    """)
-    well_formed = "regexp_full_match(CAST(s AS VARCHAR), '[0-9]{17}[0-9X]')"
-    con.execute(
-        f"CREATE OR REPLACE MACRO jz_link_id(s) AS CASE WHEN {well_formed} THEN CAST(s AS VARCHAR) "
-        "ELSE jz_id_upgrade(s) END"
-    )
-    con.execute(
-        f"CREATE OR REPLACE MACRO jz_link_idtext(s) AS CASE WHEN {well_formed} THEN CAST(s AS VARCHAR) "
-        "ELSE nullif(jz_id_normalise(s), '') END"
-    )
-    con.execute(f"""
-        CREATE OR REPLACE MACRO jz_date_norm(s) AS coalesce(
-            TRY_CAST(s AS DATE), CAST(try_strptime(trim(CAST(s AS VARCHAR)), {DATE_FORMATS}) AS DATE))
-    """)
+FEED_COLUMNS = ("uid", "id_number", "id_text", "id_valid", "name_norm", "sex", "birth_date", "region_code",
+                "phone", "fingerprint", "pkey")
+REGISTRY_COLUMNS = ("uid", "household_id", "id_number", "id_text", "name_norm", "sex", "birth_date",
+                    "region_code", "phone")
+#: Characters of a name converted to pinyin one by one (by position); the rest is kept, lower-cased.
+PINYIN_POSITIONS = 12
 
 
 def _col(side: Side, role: str, available: set[str]) -> str | None:
@@ -63,69 +39,176 @@ def _col(side: Side, role: str, available: set[str]) -> str | None:
     return quote(name) if name and name in available else None
 
 
-def missing_roles(con: Any, relation: str, side: Side) -> list[str]:
+def missing_roles(engine: Any, relation: str, side: Side) -> list[str]:
     """Roles configured for ``side`` whose column is absent from ``relation``."""
-    available = set(columns_of(con, relation))
+    available = set(columns_of(engine, relation))
     return [role for role, col in side.columns.items() if col not in available]
 
 
-def _base_sql(con: Any, relation: str, side: Side, *, is_left: bool, hashed: bool) -> str:
-    available = set(columns_of(con, relation))
-    if side.id not in available:
-        from jingzhun.errors import ConfigError, Location
+def _check(available: set[str], relation: str, side: Side, *, name: bool = True) -> None:
+    from jingzhun.errors import ConfigError, Location
 
+    if side.id not in available:
         raise ConfigError(
             f"id column {side.id!r} not found in {relation}; columns: {', '.join(sorted(available))}",
             Location(field=side.id),
         )
-    if _col(side, "name", available) is None:
-        from jingzhun.errors import ConfigError, Location
-
+    if name and _col(side, "name", available) is None:
         raise ConfigError(
             f"name column {side.columns.get('name')!r} not found in {relation}",
             Location(field=side.columns.get("name")),
         )
+
+
+def _raw_sql(relation: str, side: Side, available: set[str], *, household: bool, where: str | None) -> str:
+    """Innermost layer: uid, the ID text (number or raw), and the other roles normalised."""
     id_col, raw_col = _col(side, "id_number", available), _col(side, "id_number_raw", available)
     id_any = f"coalesce({id_col}, {raw_col})" if id_col and raw_col else (id_col or raw_col or "NULL")
-    if hashed:
-        id_number = f"nullif(lower(trim(CAST({id_col or 'NULL'} AS VARCHAR))), '')"
-        id_text = "CAST(NULL AS VARCHAR)"
-        id_valid = f"{id_number} IS NOT NULL"
-    elif is_left:
-        id_number = f"jz_link_id({id_any})"
-        id_text = f"jz_link_idtext({id_any})"
-        id_valid = f"{id_number} IS NOT NULL"
-    else:
-        # a valid number is compared exactly; only invalid (mistyped) text is compared fuzzily.
-        # Validity is computed from the upgraded number as a column (see valid_sql), once per row.
-        id_number = "__id"
-        id_valid = valid_sql("__id")
-        id_text = f"CASE WHEN NOT ({id_valid}) THEN jz_link_idtext({id_any}) END"
 
-    def role(name: str, default: str = "NULL") -> str:
-        return _col(side, name, available) or default
+    def role(name: str) -> str:
+        return _col(side, name, available) or "NULL"
 
     hh = ""
-    if is_left:
+    if household:
         hh_col = side.household_id if side.household_id in available else None
-        hh = (
-            f", CAST({quote(hh_col)} AS VARCHAR) AS household_id"
-            if hh_col
-            else ", CAST(NULL AS VARCHAR) AS household_id"
-        )
-    source = relation
-    if id_number == "__id":
-        source = f"(SELECT *, jz_link_id({id_any}) AS __id FROM {relation})"
+        hh = f"CAST({quote(hh_col) if hh_col else 'NULL'} AS VARCHAR) AS household_id, "
     return f"""
-        SELECT CAST({quote(side.id)} AS VARCHAR) AS uid{hh},
-               {id_number} AS id_number, {id_text} AS id_text, {id_valid} AS id_valid,
-               jz_name_norm({role("name")}) AS name_norm,
-               jz_sex_norm({role("sex")}) AS sex_raw,
-               jz_date_norm({role("birth_date")}) AS birth_raw,
-               jz_digits({role("region_code")}) AS region_code,
-               right(jz_digits({role("phone")}), 11) AS phone
-        FROM {source}
+        SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, {hh}CAST({id_any} AS VARCHAR) AS id_any,
+               {q.name_norm(role("name"))} AS name_norm, {q.sex_norm(role("sex"))} AS sex_raw,
+               {q.date_norm(role("birth_date"))} AS birth_raw, {q.digits(role("region_code"))} AS region_code,
+               right({q.digits(role("phone"))}, 11) AS phone
+        FROM {relation} {f"WHERE {where}" if where else ""}
     """
+
+
+def _ids_sql(inner: str, *, hashed: bool, household: bool) -> str:
+    """Second layer: ``n`` (normalised ID text) and ``u`` (its 18-character form, or the digest)."""
+    hh = "household_id, " if household else ""
+    if hashed:
+        n = "CAST(NULL AS VARCHAR)"
+        u = "nullif(lower(trim(id_any)), '')"
+        return f"SELECT uid, {hh}{n} AS n, {u} AS u, name_norm, sex_raw, birth_raw, region_code, phone FROM ({inner})"
+    return f"""
+        SELECT uid, {hh}n, {q.id_upgrade_normalised("n")} AS u, name_norm, sex_raw, birth_raw, region_code, phone
+        FROM (SELECT *, {q.id_normalised_or_self("id_any")} AS n FROM ({inner}))
+    """
+
+
+def prepare_feed(engine: Any, relation: str, side: Side, target: str, *, hashed: bool = False) -> None:
+    """Materialize ``target`` (:data:`FEED_COLUMNS`): the feed side, every record.
+
+    A valid number is compared exactly; only invalid (mistyped) text is kept in ``id_text`` for fuzzy
+    comparison. ``hashed`` means the relation's ID column already holds HMAC digests.
+    """
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side)
+    ids = _ids_sql(_raw_sql(relation, side, available, household=False, where=None),
+                   hashed=hashed, household=False)
+    valid = "u IS NOT NULL" if hashed else valid_sql("u")
+    fields = (
+        "coalesce(name_norm, ''), coalesce(id_text, id_number, ''), coalesce("
+        + q.yyyymmdd("birth_date") + ", ''), coalesce(sex, ''), coalesce(region_code, '')"
+    )
+    profile = (
+        "coalesce(name_norm, ''), coalesce(id_text, ''), coalesce(" + q.yyyymmdd("birth_date")
+        + ", ''), coalesce(sex, ''), coalesce(region_code, ''), coalesce(phone, '')"
+    )
+    engine.materialize(target, tree(f"""
+        SELECT uid, id_number, id_text, id_valid, name_norm, sex, birth_date, region_code, phone,
+               sha256(concat_ws('|', {fields})) AS fingerprint,
+               md5(concat_ws('|', {profile})) AS pkey
+        FROM (
+            SELECT uid, u AS id_number, CASE WHEN NOT id_valid THEN nullif(n, '') END AS id_text, id_valid,
+                   name_norm, coalesce(sex_raw, {q.sex_from_id("u")}) AS sex,
+                   coalesce(birth_raw, {q.birth_from_id("u")}) AS birth_date, region_code, phone
+            FROM (SELECT *, {valid} AS id_valid FROM ({ids}))
+        )
+    """))
+
+
+def prepare_keys(engine: Any, relation: str, side: Side, target: str) -> None:
+    """Materialize ``target(uid, household_id, id_number)``: the registry side of exact linkage, without
+    the name and pinyin work the probabilistic step needs."""
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side, name=False)
+    id_col = _col(side, "id_number", available) or "NULL"
+    hh = quote(side.household_id) if side.household_id and side.household_id in available else "NULL"
+    engine.materialize(target, tree(f"""
+        SELECT uid, household_id, {q.id_upgrade_normalised("n")} AS id_number
+        FROM (SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, CAST({hh} AS VARCHAR) AS household_id,
+                     {q.id_normalised_or_self(id_col)} AS n
+              FROM {relation})
+    """))
+
+
+def prepare_registry(
+    engine: Any, relation: str, side: Side, target: str, pinyin: str, *, hashed: bool = False,
+    where: str | None = None,
+) -> None:
+    """Materialize ``target`` (:data:`REGISTRY_COLUMNS` + pinyin): the registry side of probabilistic
+    linkage and of the review queue. ``pinyin`` is a registered (ch, py) table (:func:`add_pinyin`);
+    ``where`` restricts the rows (a condition on the relation's own columns). In hashed mode ``id_text``
+    is NULL (digests are compared exactly or not at all)."""
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side)
+    raw = _raw_sql(relation, side, available, household=True, where=where)
+    ids = _ids_sql(raw, hashed=False, household=True)
+    id_text = "CAST(NULL AS VARCHAR)" if hashed else "nullif(n, '')"
+    base = f"{target}__base"
+    engine.materialize(base, tree(f"""
+        SELECT uid, household_id, u AS id_number, {id_text} AS id_text, name_norm,
+               coalesce(sex_raw, {q.sex_from_id("u")}) AS sex,
+               coalesce(birth_raw, {q.birth_from_id("u")}) AS birth_date, region_code, phone
+        FROM ({ids})
+    """))
+    add_pinyin(engine, base, target, pinyin)
+    engine.drop(base)
+
+
+def add_pinyin(engine: Any, frame: str, target: str, pinyin: str) -> None:
+    """Materialize ``target``: ``frame`` with ``name_py``, ``surname_py``, ``given_py`` of ``name_norm``.
+
+    Pinyin is computed once per distinct name, character by character, by joining each position to the
+    (ch, py) table ``pinyin`` (:func:`jingzhun.link.normalise.pinyin_table`); characters without a
+    reading are kept, lower-cased; characters after :data:`PINYIN_POSITIONS` are kept as they are.
+    """
+    names = f"{target}__names"
+    engine.materialize(names, tree(f"SELECT DISTINCT name_norm FROM {frame} WHERE name_norm IS NOT NULL"))
+    longest = int(q.scalar(engine, f"SELECT max(length(name_norm)) FROM {names}") or 1)
+    positions = max(1, min(longest, PINYIN_POSITIONS))
+
+    def char(i: int) -> str:
+        return f"coalesce(p{i}.py, lower(substr(n.name_norm, {i}, 1)))"
+
+    given = [char(i) for i in range(2, positions + 1)]
+    if longest > PINYIN_POSITIONS:
+        given.append(f"lower(substr(n.name_norm, {PINYIN_POSITIONS + 1}))")
+    joins = " ".join(
+        f"LEFT JOIN {pinyin} p{i} ON p{i}.ch = substr(n.name_norm, {i}, 1)" for i in range(1, positions + 1)
+    )
+    given_sql = " || ".join(given) if given else "''"
+    py = f"{target}__py"
+    engine.materialize(py, tree(f"""
+        SELECT name_norm, surname_py || given_py AS name_py, surname_py, given_py
+        FROM (SELECT n.name_norm, {char(1)} AS surname_py, {given_sql} AS given_py FROM {names} n {joins})
+    """))
+    engine.drop(names)
+    engine.materialize(target, tree(f"""
+        SELECT f.*, p.name_py, p.surname_py, p.given_py
+        FROM {frame} f LEFT JOIN {py} p ON p.name_norm = f.name_norm
+    """))
+    engine.drop(py)
+
+
+def derived(alias: str = "") -> str:
+    """SQL for the columns derived from a frame's stored ones (``alias.`` prefixed when given)."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{q.yyyymmdd(a + 'birth_date')} AS birth_str, year({a}birth_date) AS birth_year, "
+        f"CASE WHEN length({a}region_code) >= 6 THEN substr({a}region_code, 1, 6) END AS county, "
+        f"CASE WHEN length({a}region_code) >= 9 THEN substr({a}region_code, 1, 9) END AS township, "
+        f"CASE WHEN length({a}region_code) >= 12 THEN substr({a}region_code, 1, 12) END AS village"
+    )
 
 
 def valid_sql(u: str) -> str:
@@ -143,85 +226,3 @@ def valid_sql(u: str) -> str:
     )
 
 
-def prepare(con: Any, relation: str, side: Side, target: str, *, is_left: bool, hashed: bool = False) -> None:
-    """Create temp table ``target`` holding the prepared frame of ``relation``.
-
-    ``hashed`` means the relation's ID column already holds HMAC digests (a hashed feed).
-    """
-    base = _base_sql(con, relation, side, is_left=is_left, hashed=hashed)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {target}__base AS {base}")
-    add_pinyin(con, f"SELECT name_norm FROM {target}__base", f"{target}__py")
-    from_id_date = (
-        "CASE WHEN length(b.id_number) = 18 AND NOT regexp_matches(b.id_number, '[a-f]') THEN "
-        "CAST(try_strptime(substr(b.id_number, 7, 8), '%Y%m%d') AS DATE) END"
-    )
-    from_id_sex = (
-        "CASE WHEN length(b.id_number) = 18 AND regexp_full_match(substr(b.id_number, 17, 1), '[0-9]') "
-        "AND NOT regexp_matches(b.id_number, '[a-f]') THEN "
-        "CASE WHEN CAST(substr(b.id_number, 17, 1) AS INTEGER) % 2 = 1 THEN '男' ELSE '女' END END"
-    )
-    extra_left = "household_id," if is_left else ""
-    fingerprint = (
-        ""
-        if is_left
-        else (
-            ", sha256(concat_ws('|', coalesce(b.name_norm, ''), coalesce(b.id_text, b.id_number, ''), "
-            "coalesce(strftime(coalesce(b.birth_raw, " + from_id_date + "), '%Y%m%d'), ''), "
-            "coalesce(coalesce(b.sex_raw, "
-            + from_id_sex
-            + "), ''), coalesce(b.region_code, ''))) AS fingerprint"
-        )
-    )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT uid, {extra_left} id_number, id_text, id_valid, name_norm, name_py, surname_py, given_py, sex,
-               birth_date, strftime(birth_date, '%Y%m%d') AS birth_str, year(birth_date) AS birth_year,
-               region_code,
-               CASE WHEN length(region_code) >= 6 THEN substr(region_code, 1, 6) END AS county,
-               CASE WHEN length(region_code) >= 9 THEN substr(region_code, 1, 9) END AS township,
-               CASE WHEN length(region_code) >= 12 THEN substr(region_code, 1, 12) END AS village,
-               phone {("" if is_left else ", fingerprint")}
-        FROM (
-            SELECT b.*, p.name_py, p.surname_py, p.given_py,
-                   coalesce(b.sex_raw, {from_id_sex}) AS sex,
-                   coalesce(b.birth_raw, {from_id_date}) AS birth_date
-                   {fingerprint}
-            FROM {target}__base b LEFT JOIN {target}__py p ON p.name_norm = b.name_norm
-        )
-    """)
-    con.execute(f"DROP TABLE IF EXISTS {target}__base")
-    con.execute(f"DROP TABLE IF EXISTS {target}__py")
-
-
-def hash_ids(con: Any, table: str, key: bytes) -> None:
-    """Replace ``id_number`` of a key table (:func:`prepare_keys`) with its HMAC-SHA256 digest (the county
-    side of a keyed-hash linkage)."""
-    from jingzhun.link.hashing import hmac_sql
-
-    expr, params = hmac_sql("t.id_number", key)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT t.* REPLACE ({expr} AS id_number)
-        FROM {table} t
-    """,
-        params,
-    )
-
-
-def prepare_keys(con: Any, relation: str, side: Side, target: str, *, where: str | None = None) -> None:
-    """Create temp table ``target(uid, household_id, id_number)``: the registry side of exact linkage,
-    without the name and pinyin work the probabilistic step needs."""
-    available = set(columns_of(con, relation))
-    if side.id not in available:
-        from jingzhun.errors import ConfigError, Location
-
-        raise ConfigError(f"id column {side.id!r} not found in {relation}", Location(field=side.id))
-    id_col = _col(side, "id_number", available) or "NULL"
-    hh = quote(side.household_id) if side.household_id and side.household_id in available else "NULL"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, CAST({hh} AS VARCHAR) AS household_id,
-               jz_link_id({id_col}) AS id_number
-        FROM {relation} {f"WHERE {where}" if where else ""}
-    """)
