@@ -30,9 +30,9 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import frames
-from jingzhun.link.combine import combine_sql
+from jingzhun.link.combine import combine_sql, links_sql
 from jingzhun.link.config import LinkConfig, Side, default_config
-from jingzhun.link.exact import exact_pairs
+from jingzhun.link.exact import exact_candidates, exact_pairs
 from jingzhun.link.model import Model
 from jingzhun.link.probabilistic import _Scope, predict_pairs
 from jingzhun.link.review import as_decision_table, review_pairs_sql
@@ -171,11 +171,13 @@ class LinkSession:
         key: bytes | None = None,
         unmask_review: bool = False,
         model: Model | None = None,
+        ordered: bool = True,
         progress: Callable[[str], None] | None = None,
     ) -> LinkResult:
         """Link every record of relation ``feed`` (see :func:`link_feed` for the arguments).
 
-        ``model``: score with these parameters instead of training on the records at hand.
+        ``model``: score with these parameters instead of training on the records at hand. ``ordered``:
+        sort the links by record_id (callers that sort anyway save a sort of every record).
         """
         cfg = config or default_config()
         hashed = cfg.hashed if hashed is None else hashed
@@ -190,27 +192,34 @@ class LinkSession:
         t0 = time.perf_counter()
         try:
             say("prepare")
-            feed_frame = scope.name("r")
-            frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed)
+            feed_keys = frames.feed_keys_sql(engine, feed, cfg.right, hashed=hashed)
             keys = self.keys(cfg.left, key if hashed else None)
             n_left = self.count(keys)
             timings["prepare_s"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             say("exact")
-            exact = scope.name("e")
-            if cfg.exact:
-                exact_pairs(engine, keys, feed_frame, exact)
+            # records with a valid number that matched nobody belong to people not registered
+            skip = cfg.skip_valid_unmatched and not hashed
+            exact, multi = scope.name("e"), scope.name("em")
+            registry_keys = keys if cfg.exact else scope.view("k0", f"SELECT * FROM {keys} LIMIT 0")
+            exact_pairs(engine, registry_keys, feed_keys, exact, check_unmatched=skip)
+            n_multi = int(scalar(engine, f"SELECT count(*) FROM {exact} WHERE n_candidates > 1") or 0)
+            if n_multi:
+                exact_candidates(engine, keys, feed_keys, exact, multi)
             else:
-                engine.materialize(exact, tree(_EMPTY_EXACT))
+                engine.materialize(multi, tree(_EMPTY_EXACT))
+            skipped = "AND NOT coalesce(id_valid, false)" if skip else ""
+            todo = scope.view("todo", f"SELECT record_id FROM {exact} "
+                                      f"WHERE n_candidates > 1 OR (n_candidates = 0 {skipped})")
+            feed_frame = scope.name("r")
+            frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed, only=todo)
             timings["exact_s"] = time.perf_counter() - t1
             decided = scope.name("d")
             engine.register_table(decided, as_decision_table(decisions, cfg.name))
             t2 = time.perf_counter()
-            # records with a valid number that matched nobody belong to people not registered
-            skip_valid = "AND NOT r.id_valid" if cfg.skip_valid_unmatched and not hashed else ""
             rest = scope.materialize("rest", f"""
                 SELECT r.* FROM {feed_frame} r
-                WHERE NOT EXISTS (SELECT 1 FROM {exact} e WHERE e.record_id = r.uid) {skip_valid}
+                WHERE NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = r.uid)
             """)
             n_rest = int(scalar(engine, f"SELECT count(*) FROM {rest}") or 0)
             pairs = scope.name("p")
@@ -238,18 +247,18 @@ class LinkSession:
             timings["probabilistic_s"] = time.perf_counter() - t2
             say("combine")
             t3 = time.perf_counter()
-            links_rel = scope.materialize("k", combine_sql(feed_frame, exact, pairs, decided, keys, cfg))
-            links = engine.fetch_arrow(tree(f"SELECT * FROM {links_rel} ORDER BY record_id")).cast(LINK_SCHEMA)
+            others = scope.materialize("k", combine_sql(feed_frame, multi, pairs, decided, keys, cfg))
+            order = " ORDER BY record_id" if ordered else ""
+            links = engine.fetch_arrow(tree(links_sql(exact, others, skip) + order)).cast(LINK_SCHEMA)
             left = self._frames.get((_side_key(cfg.left), hashed))
             if left is None:
                 # no full registry frame was needed: prepare the review candidates only
                 left = scope.name("l")
                 where = (f"CAST({quote(cfg.left.id)} AS VARCHAR) IN "
-                         f"(SELECT candidate_person_id FROM {links_rel} WHERE band = 'review')")
-                frames.prepare_registry(engine, self.registry, cfg.left, left, self.pinyin(), hashed=hashed,
-                                        where=where)
+                         f"(SELECT candidate_person_id FROM {others} WHERE band = 'review')")
+                frames.prepare_registry(engine, self.registry, cfg.left, left, None, hashed=hashed, where=where)
             review = engine.fetch_arrow(tree(
-                review_pairs_sql(left, feed_frame, links_rel, cfg.name, unmask_review)
+                review_pairs_sql(left, feed_frame, others, cfg.name, unmask_review)
             ))
             timings["combine_s"] = time.perf_counter() - t3
         finally:

@@ -22,8 +22,17 @@ from jingzhun.link.config import Side
 from jingzhun.link.sql import columns_of, quote, tree
 
 __all__ = [
-    "FEED_COLUMNS", "REGISTRY_COLUMNS", "add_pinyin", "columns_of", "derived", "prepare_feed",
-    "prepare_keys", "prepare_registry", "quote", "valid_sql",
+    "FEED_COLUMNS",
+    "REGISTRY_COLUMNS",
+    "add_pinyin",
+    "columns_of",
+    "derived",
+    "feed_keys_sql",
+    "prepare_feed",
+    "prepare_keys",
+    "prepare_registry",
+    "quote",
+    "valid_sql",
 ]
 
 FEED_COLUMNS = ("uid", "id_number", "id_text", "id_valid", "name_norm", "sex", "birth_date", "region_code",
@@ -60,11 +69,22 @@ def _check(available: set[str], relation: str, side: Side, *, name: bool = True)
         )
 
 
-def _raw_sql(relation: str, side: Side, available: set[str], *, household: bool, where: str | None) -> str:
-    """Innermost layer: uid, the ID text (number or raw), and the other roles normalised."""
+def _id_any(side: Side, available: set[str]) -> str:
     id_col, raw_col = _col(side, "id_number", available), _col(side, "id_number_raw", available)
-    id_any = f"coalesce({id_col}, {raw_col})" if id_col and raw_col else (id_col or raw_col or "NULL")
+    return f"coalesce({id_col}, {raw_col})" if id_col and raw_col else (id_col or raw_col or "NULL")
 
+
+def _only(side: Side, only: str | None) -> str:
+    """WHERE clause keeping the rows whose id is a ``record_id`` of relation ``only``."""
+    if not only:
+        return ""
+    return (f"WHERE EXISTS (SELECT 1 FROM {only} x "
+            f"WHERE x.record_id = CAST(src.{quote(side.id)} AS VARCHAR))")
+
+
+def _raw_sql(relation: str, side: Side, available: set[str], *, household: bool, where: str) -> str:
+    """Innermost layer: uid, the ID text (number or raw) and whether it is already a well-formed
+    18-character number (one pattern test per row), and the other roles normalised."""
     def role(name: str) -> str:
         return _col(side, name, available) or "NULL"
 
@@ -73,37 +93,55 @@ def _raw_sql(relation: str, side: Side, available: set[str], *, household: bool,
         hh_col = side.household_id if side.household_id in available else None
         hh = f"CAST({quote(hh_col) if hh_col else 'NULL'} AS VARCHAR) AS household_id, "
     return f"""
-        SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, {hh}CAST({id_any} AS VARCHAR) AS id_any,
+        SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, {hh}CAST({_id_any(side, available)} AS VARCHAR) AS id_any,
                {q.name_norm(role("name"))} AS name_norm, {q.sex_norm(role("sex"))} AS sex_raw,
                {q.date_norm(role("birth_date"))} AS birth_raw, {q.digits(role("region_code"))} AS region_code,
                right({q.digits(role("phone"))}, 11) AS phone
-        FROM {relation} {f"WHERE {where}" if where else ""}
+        FROM {relation} src {where}
     """
 
 
-def _ids_sql(inner: str, *, hashed: bool, household: bool) -> str:
-    """Second layer: ``n`` (normalised ID text) and ``u`` (its 18-character form, or the digest)."""
-    hh = "household_id, " if household else ""
+def _ids_sql(inner: str, *, hashed: bool, columns: str) -> str:
+    """Layers over ``inner`` (which has ``id_any``) adding ``n`` (normalised ID text) and ``u`` (its
+    18-character form, or the digest in hashed mode); ``columns`` are the other columns kept.
+
+    A value that is already a well-formed 18-character number (nearly every stored one) takes one pattern
+    test; normalisation and the 15 → 18 upgrade run only for the others.
+    """
     if hashed:
-        n = "CAST(NULL AS VARCHAR)"
-        u = "nullif(lower(trim(id_any)), '')"
-        return f"SELECT uid, {hh}{n} AS n, {u} AS u, name_norm, sex_raw, birth_raw, region_code, phone FROM ({inner})"
+        return (f"SELECT {columns}, CAST(NULL AS VARCHAR) AS n, nullif(lower(trim(id_any)), '') AS u "
+                f"FROM ({inner})")
     return f"""
-        SELECT uid, {hh}n, {q.id_upgrade_normalised("n")} AS u, name_norm, sex_raw, birth_raw, region_code, phone
-        FROM (SELECT *, {q.id_normalised_or_self("id_any")} AS n FROM ({inner}))
+        SELECT {columns}, n, CASE WHEN wf THEN n ELSE {q.id_upgrade_normalised("n")} END AS u
+        FROM (SELECT {columns}, wf, CASE WHEN wf THEN id_any ELSE {q.id_normalise("id_any")} END AS n
+              FROM (SELECT *, regexp_matches(id_any, '{q.WELL_FORMED}') AS wf FROM ({inner})))
     """
 
 
-def prepare_feed(engine: Any, relation: str, side: Side, target: str, *, hashed: bool = False) -> None:
-    """Materialize ``target`` (:data:`FEED_COLUMNS`): the feed side, every record.
+def feed_keys_sql(engine: Any, relation: str, side: Side, *, hashed: bool = False) -> str:
+    """SELECT of (uid, id_number) for every record: the feed side of exact linkage, nothing else computed
+    (the other columns are prepared only for records that need them)."""
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side)
+    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, "
+             f"CAST({_id_any(side, available)} AS VARCHAR) AS id_any FROM {relation}")
+    return f"SELECT uid, u AS id_number FROM ({_ids_sql(inner, hashed=hashed, columns='uid')})"
+
+
+def prepare_feed(
+    engine: Any, relation: str, side: Side, target: str, *, hashed: bool = False, only: str | None = None
+) -> None:
+    """Materialize ``target`` (:data:`FEED_COLUMNS`): the feed side, every record, or only those whose id
+    is a ``record_id`` of relation ``only`` (records linked exactly to one person need nothing more).
 
     A valid number is compared exactly; only invalid (mistyped) text is kept in ``id_text`` for fuzzy
     comparison. ``hashed`` means the relation's ID column already holds HMAC digests.
     """
     available = set(columns_of(engine, relation))
     _check(available, relation, side)
-    ids = _ids_sql(_raw_sql(relation, side, available, household=False, where=None),
-                   hashed=hashed, household=False)
+    kept = "uid, name_norm, sex_raw, birth_raw, region_code, phone"
+    ids = _ids_sql(_raw_sql(relation, side, available, household=False, where=_only(side, only)),
+                   hashed=hashed, columns=kept)
     valid = "u IS NOT NULL" if hashed else valid_sql("u")
     fields = (
         "coalesce(name_norm, ''), coalesce(id_text, id_number, ''), coalesce("
@@ -133,36 +171,39 @@ def prepare_keys(engine: Any, relation: str, side: Side, target: str) -> None:
     _check(available, relation, side, name=False)
     id_col = _col(side, "id_number", available) or "NULL"
     hh = quote(side.household_id) if side.household_id and side.household_id in available else "NULL"
-    engine.materialize(target, tree(f"""
-        SELECT uid, household_id, {q.id_upgrade_normalised("n")} AS id_number
-        FROM (SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, CAST({hh} AS VARCHAR) AS household_id,
-                     {q.id_normalised_or_self(id_col)} AS n
-              FROM {relation})
-    """))
+    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, CAST({hh} AS VARCHAR) AS household_id, "
+             f"CAST({id_col} AS VARCHAR) AS id_any FROM {relation}")
+    engine.materialize(target, tree(
+        f"SELECT uid, household_id, u AS id_number "
+        f"FROM ({_ids_sql(inner, hashed=False, columns='uid, household_id')})"
+    ))
 
 
 def prepare_registry(
-    engine: Any, relation: str, side: Side, target: str, pinyin: str, *, hashed: bool = False,
+    engine: Any, relation: str, side: Side, target: str, pinyin: str | None, *, hashed: bool = False,
     where: str | None = None,
 ) -> None:
     """Materialize ``target`` (:data:`REGISTRY_COLUMNS` + pinyin): the registry side of probabilistic
-    linkage and of the review queue. ``pinyin`` is a registered (ch, py) table (:func:`add_pinyin`);
-    ``where`` restricts the rows (a condition on the relation's own columns). In hashed mode ``id_text``
-    is NULL (digests are compared exactly or not at all)."""
+    linkage and of the review queue. ``pinyin`` is a registered (ch, py) table (:func:`add_pinyin`), or
+    None for a frame without pinyin (the review queue needs none); ``where`` restricts the rows (a
+    condition on the relation's own columns). In hashed mode ``id_text`` is NULL (digests are compared
+    exactly or not at all)."""
     available = set(columns_of(engine, relation))
     _check(available, relation, side)
-    raw = _raw_sql(relation, side, available, household=True, where=where)
-    ids = _ids_sql(raw, hashed=False, household=True)
+    raw = _raw_sql(relation, side, available, household=True, where=f"WHERE {where}" if where else "")
+    ids = _ids_sql(raw, hashed=False,
+                   columns="uid, household_id, name_norm, sex_raw, birth_raw, region_code, phone")
     id_text = "CAST(NULL AS VARCHAR)" if hashed else "nullif(n, '')"
-    base = f"{target}__base"
+    base = target if pinyin is None else f"{target}__base"
     engine.materialize(base, tree(f"""
         SELECT uid, household_id, u AS id_number, {id_text} AS id_text, name_norm,
                coalesce(sex_raw, {q.sex_from_id("u")}) AS sex,
                coalesce(birth_raw, {q.birth_from_id("u")}) AS birth_date, region_code, phone
         FROM ({ids})
     """))
-    add_pinyin(engine, base, target, pinyin)
-    engine.drop(base)
+    if pinyin is not None:
+        add_pinyin(engine, base, target, pinyin)
+        engine.drop(base)
 
 
 def add_pinyin(engine: Any, frame: str, target: str, pinyin: str) -> None:
