@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import frames
+from jingzhun.link.cache import LinkCache, cache_key, register_parts
 from jingzhun.link.combine import combine_sql, links_sql
 from jingzhun.link.config import LinkConfig, Side, default_config
 from jingzhun.link.exact import exact_candidates, exact_pairs
@@ -98,15 +99,24 @@ class LinkSession:
     birth_date, village_code and optionally phone (join ``member`` to ``household`` first).
     """
 
-    def __init__(self, engine: Any, registry: str):
+    def __init__(self, engine: Any, registry: str, *, cache: LinkCache | None = None,
+                 registry_version: str | None = None):
         self.engine = as_engine(engine)
         self.registry = registry
+        self.cache = cache
+        self.registry_version = registry_version
+        if cache is not None and registry_version is None:
+            from jingzhun.errors import JingzhunError
+
+            raise JingzhunError("a link cache needs the registry's version (registry_version=...): "
+                                "stored links are valid only for the registry they were made with")
         self.prefix = f"__jz_link_{uuid.uuid4().hex[:8]}_"
         self._counter = itertools.count()
         self._scope = _Scope(self.engine, self.prefix)
         self._keys: dict[tuple[str, str | None], str] = {}
         self._frames: dict[tuple[str, bool], str] = {}
         self._counts: dict[str, int] = {}
+        self._populated: dict[str, set[str]] = {}
         self._pinyin: str | None = None
 
     # -- shared registry side ----------------------------------------------------------------------------
@@ -154,6 +164,14 @@ class LinkSession:
             self._frames[ident] = target
         return self._frames[ident]
 
+    def populated(self, frame: str) -> set[str]:
+        """The columns of a registry frame holding values (computed once per frame)."""
+        if frame not in self._populated:
+            from jingzhun.link.probabilistic import SPLINK_COLUMNS, populated
+
+            self._populated[frame] = populated(self.engine, frame, set(SPLINK_COLUMNS) - {"uid"})
+        return self._populated[frame]
+
     def count(self, relation: str) -> int:
         if relation not in self._counts:
             self._counts[relation] = int(scalar(self.engine, f"SELECT count(*) FROM {relation}") or 0)
@@ -172,12 +190,15 @@ class LinkSession:
         unmask_review: bool = False,
         model: Model | None = None,
         ordered: bool = True,
+        version: str | bool | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> LinkResult:
         """Link every record of relation ``feed`` (see :func:`link_feed` for the arguments).
 
-        ``model``: score with these parameters instead of training on the records at hand. ``ordered``:
-        sort the links by record_id (callers that sort anyway save a sort of every record).
+        ``model``: score with these parameters instead of training on the records at hand (with a cache,
+        the stored model is used, or trained once and stored). ``ordered``: sort the links by record_id
+        (callers that sort anyway save a sort of every record). ``version``: with a cache, what identifies
+        a record's content (a column, e.g. ``_import_id``; default: an md5 of its linkage fields).
         """
         cfg = config or default_config()
         hashed = cfg.hashed if hashed is None else hashed
@@ -186,97 +207,187 @@ class LinkSession:
 
             raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
         say = progress or (lambda _msg: None)
-        engine = self.engine
-        scope = _Scope(engine, f"{self.prefix}{next(self._counter)}_")
-        timings: dict[str, float] = {}
+        scope = _Scope(self.engine, f"{self.prefix}{next(self._counter)}_")
         t0 = time.perf_counter()
         try:
-            say("prepare")
-            feed_keys = frames.feed_keys_sql(engine, feed, cfg.right, hashed=hashed)
-            keys = self.keys(cfg.left, key if hashed else None)
-            n_left = self.count(keys)
-            timings["prepare_s"] = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            say("exact")
-            # records with a valid number that matched nobody belong to people not registered
-            skip = cfg.skip_valid_unmatched and not hashed
-            exact, multi = scope.name("e"), scope.name("em")
-            registry_keys = keys if cfg.exact else scope.view("k0", f"SELECT * FROM {keys} LIMIT 0")
-            exact_pairs(engine, registry_keys, feed_keys, exact, check_unmatched=skip)
-            n_multi = int(scalar(engine, f"SELECT count(*) FROM {exact} WHERE n_candidates > 1") or 0)
-            if n_multi:
-                exact_candidates(engine, keys, feed_keys, exact, multi)
-            else:
-                engine.materialize(multi, tree(_EMPTY_EXACT))
-            skipped = "AND NOT coalesce(id_valid, false)" if skip else ""
-            todo = scope.view("todo", f"SELECT record_id FROM {exact} "
-                                      f"WHERE n_candidates > 1 OR (n_candidates = 0 {skipped})")
-            feed_frame = scope.name("r")
-            frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed, only=todo)
-            timings["exact_s"] = time.perf_counter() - t1
-            decided = scope.name("d")
-            engine.register_table(decided, as_decision_table(decisions, cfg.name))
-            t2 = time.perf_counter()
-            rest = scope.materialize("rest", f"""
-                SELECT r.* FROM {feed_frame} r
-                WHERE NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = r.uid)
-            """)
-            n_rest = int(scalar(engine, f"SELECT count(*) FROM {rest}") or 0)
-            pairs = scope.name("p")
-            prob_summary: dict[str, Any] = {}
-            used_model: Model | None = None
-            if cfg.probabilistic and n_rest and n_left:
-                say("probabilistic")
-                profiles = scope.materialize("prof", f"""
-                    SELECT DISTINCT pkey, id_text, name_norm, sex, birth_date, region_code, phone FROM {rest}
-                """)
-                profiles_py = scope.name("profpy")
-                frames.add_pinyin(engine, profiles, profiles_py, self.pinyin())
-                registry = self.registry_frame(cfg.left, hashed)
-                profile_pairs = scope.name("pp")
-                used_model, prob_summary = predict_pairs(
-                    engine, registry, profiles_py, cfg, profile_pairs, model=model, prefix=f"{scope.prefix}s_"
-                )
-                prob_summary["profiles"] = int(scalar(engine, f"SELECT count(*) FROM {profiles}") or 0)
-                engine.materialize(pairs, tree(f"""
-                    SELECT r.uid AS record_id, x.person_id, x.match_probability
-                    FROM {rest} r JOIN {profile_pairs} x ON x.pkey = r.pkey
-                """))
-            else:
-                engine.materialize(pairs, tree(_EMPTY_PAIRS))
-            timings["probabilistic_s"] = time.perf_counter() - t2
-            say("combine")
-            t3 = time.perf_counter()
-            others = scope.materialize("k", combine_sql(feed_frame, multi, pairs, decided, keys, cfg))
-            order = " ORDER BY record_id" if ordered else ""
-            links = engine.fetch_arrow(tree(links_sql(exact, others, skip) + order)).cast(LINK_SCHEMA)
-            left = self._frames.get((_side_key(cfg.left), hashed))
-            if left is None:
-                # no full registry frame was needed: prepare the review candidates only
-                left = scope.name("l")
-                where = (f"CAST({quote(cfg.left.id)} AS VARCHAR) IN "
-                         f"(SELECT candidate_person_id FROM {others} WHERE band = 'review')")
-                frames.prepare_registry(engine, self.registry, cfg.left, left, None, hashed=hashed, where=where)
-            review = engine.fetch_arrow(tree(
-                review_pairs_sql(left, feed_frame, others, cfg.name, unmask_review)
-            ))
-            timings["combine_s"] = time.perf_counter() - t3
+            result = self._link(scope, feed, cfg, decisions, hashed, key if hashed else None, unmask_review,
+                                model, ordered, version, say)
         finally:
             scope.close()
+        result.summary["seconds"] = round(time.perf_counter() - t0, 3)
+        return result
+
+    def _link(self, scope: _Scope, feed: str, cfg: LinkConfig, decisions: Any, hashed: bool,
+              key: bytes | None, unmask_review: bool, model: Model | None, ordered: bool,
+              version: str | bool | None, say: Callable[[str], None]) -> LinkResult:
+        engine, cache = self.engine, self.cache
+        timings: dict[str, float] = {}
+        clock = [time.perf_counter()]
+
+        def lap(name: str) -> None:
+            now = time.perf_counter()
+            timings[name] = round(now - clock[0], 3)
+            clock[0] = now
+
+        say("prepare")
+        keys = self.keys(cfg.left, key)
+        n_left = self.count(keys)
+        skip = cfg.skip_valid_unmatched and not hashed
+        if cache is not None and model is None and cfg.probabilistic:
+            model = cache.load_model(cfg)
+        # outcomes stored under this key were made with the same registry, configuration and model (no
+        # model yet: only records that needed none were stored)
+        stored_key = (self._cache_key(cfg, model if cfg.probabilistic else None, key)
+                      if cache is not None else None)
+        feed_keys = scope.view("fk", frames.feed_keys_sql(
+            engine, feed, cfg.right, hashed=hashed, version=(version or True) if cache is not None else None))
+        # outcomes stored by earlier runs, for the records (id and version) present now
+        for table in ("records", "multi", "profiles"):
+            register_parts(engine, cache, cfg.name, stored_key, scope.name(f"c{table}"), table)
+        cached = scope.materialize("crec", f"""
+            SELECT c.* FROM {scope.prefix}crecords c
+            WHERE EXISTS (SELECT 1 FROM {feed_keys} f WHERE f.uid = c.record_id AND f.version = c.version)
+        """)
+        new_keys = scope.materialize("nk", f"""
+            SELECT f.* FROM {feed_keys} f
+            WHERE NOT EXISTS (SELECT 1 FROM {cached} c WHERE c.record_id = f.uid)
+        """)
+        n_new = int(scalar(engine, f"SELECT count(*) FROM {new_keys}") or 0)
+        lap("prepare_s")
+
+        say("exact")
+        exact, multi = scope.name("e"), scope.name("em")
+        registry_keys = keys if cfg.exact else scope.view("k0", f"SELECT * FROM {keys} LIMIT 0")
+        exact_pairs(engine, registry_keys, new_keys, exact, check_unmatched=skip)
+        if int(scalar(engine, f"SELECT count(*) FROM {exact} WHERE n_candidates > 1") or 0):
+            exact_candidates(engine, keys, new_keys, exact, multi)
+        else:
+            engine.materialize(multi, tree(_EMPTY_EXACT))
+        skipped = "AND NOT coalesce(id_valid, false)" if skip else ""
+        todo = scope.view("todo", f"SELECT record_id FROM {exact} "
+                                  f"WHERE n_candidates > 1 OR (n_candidates = 0 {skipped})")
+        feed_frame = scope.name("r")
+        frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed, only=todo)
+        lap("exact_s")
+
+        say("probabilistic")
+        rest = scope.materialize("rest", f"""
+            SELECT r.* FROM {feed_frame} r WHERE NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = r.uid)
+        """)
+        known = scope.materialize("known", f"""
+            SELECT DISTINCT pkey, person_id, match_probability FROM {scope.prefix}cprofiles
+        """)
+        cached_multi = scope.materialize("cmul", f"""
+            SELECT m.* FROM {scope.prefix}cmulti m JOIN {cached} c ON c.record_id = m.record_id
+            WHERE c.n_candidates > 1
+        """)
+        new_profiles = scope.materialize("prof", f"""
+            SELECT DISTINCT pkey, id_text, name_norm, sex, birth_date, region_code, phone FROM {rest} r
+            WHERE NOT EXISTS (SELECT 1 FROM {known} k WHERE k.pkey = r.pkey)
+        """)
+        n_profiles = int(scalar(engine, f"SELECT count(*) FROM {new_profiles}") or 0)
+        scored = scope.name("pp")
+        prob_summary: dict[str, Any] = {}
+        if cfg.probabilistic and n_profiles and n_left:
+            profiles_py = scope.name("profpy")
+            frames.add_pinyin(engine, new_profiles, profiles_py, self.pinyin())
+            registry = self.registry_frame(cfg.left, hashed)
+            pairs_new = scope.name("ppn")
+            trained = model is None
+            model, prob_summary = predict_pairs(engine, registry, profiles_py, cfg, pairs_new, model=model,
+                                                prefix=f"{scope.prefix}s_",
+                                                registry_usable=self.populated(registry))
+            prob_summary["trained"] = trained
+            # every new profile is recorded, with no person when it has no candidate
+            engine.materialize(scored, tree(f"""
+                SELECT pkey, person_id, match_probability FROM {pairs_new}
+                UNION ALL
+                SELECT p.pkey, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE) FROM {new_profiles} p
+                WHERE NOT EXISTS (SELECT 1 FROM {pairs_new} x WHERE x.pkey = p.pkey)
+            """))
+            if cache is not None and model is not None and trained:
+                cache.save_model(cfg, model)
+        else:
+            engine.materialize(scored, tree(
+                "SELECT CAST(NULL AS VARCHAR) AS pkey, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS DOUBLE) AS match_probability LIMIT 0"))
+        prob_summary["profiles_scored"] = n_profiles if cfg.probabilistic and n_left else 0
+        records_new = scope.materialize("recn", f"""
+            SELECT e.record_id, k.version, e.person_id, e.household_id, e.n_candidates, e.id_valid,
+                   r.fingerprint, r.pkey,
+                   r.uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = e.record_id)
+                       AS rest
+            FROM {exact} e JOIN {new_keys} k ON k.uid = e.record_id
+            LEFT JOIN {feed_frame} r ON r.uid = e.record_id
+        """)
+        if cache is not None:
+            new_key = self._cache_key(cfg, model if cfg.probabilistic else None, key)
+            if new_key != stored_key:
+                # a model was trained now: the records stored without one (none of which needed it) move
+                # to the new key together with this run's
+                parts = {"records": f"SELECT * FROM {cached} UNION ALL SELECT * FROM {records_new}",
+                         "multi": f"SELECT * FROM {cached_multi} UNION ALL SELECT * FROM {multi}",
+                         "profiles": f"SELECT * FROM {scored}"}
+            else:
+                parts = {"records": f"SELECT * FROM {records_new}", "multi": f"SELECT * FROM {multi}",
+                         "profiles": f"SELECT * FROM {scored}"}
+            if n_new or new_key != stored_key:
+                cache.append(cfg.name, new_key, {name: engine.fetch_arrow(tree(sql)) for name, sql in parts.items()})
+        lap("probabilistic_s")
+
+        say("combine")
+        records = scope.view("rec", f"SELECT * FROM {cached} UNION ALL SELECT * FROM {records_new}")
+        all_multi = scope.view("mul", f"SELECT * FROM {cached_multi} UNION ALL SELECT * FROM {multi}")
+        pairs = scope.materialize("p", f"""
+            SELECT r.record_id, x.person_id, x.match_probability
+            FROM {records} r
+            JOIN (SELECT * FROM {known} UNION ALL SELECT * FROM {scored}) x ON x.pkey = r.pkey
+            WHERE r.rest AND x.person_id IS NOT NULL
+        """)
+        others = scope.view("oth", f"""
+            SELECT record_id AS uid, fingerprint FROM {records} WHERE fingerprint IS NOT NULL
+        """)
+        decided = scope.name("d")
+        engine.register_table(decided, as_decision_table(decisions, cfg.name))
+        combined = scope.materialize("k", combine_sql(others, all_multi, pairs, decided, keys, cfg))
+        order = " ORDER BY record_id" if ordered else ""
+        links = engine.fetch_arrow(tree(links_sql(records, combined, skip) + order)).cast(LINK_SCHEMA)
+        # the review queue shows both records side by side: prepare just those
+        review_ids = scope.view("rid", f"SELECT record_id FROM {combined} WHERE band = 'review'")
+        shown = scope.name("rv")
+        frames.prepare_feed(engine, feed, cfg.right, shown, hashed=hashed, only=review_ids)
+        left = self._frames.get((_side_key(cfg.left), hashed))
+        if left is None:
+            left = scope.name("l")
+            where = (f"CAST({quote(cfg.left.id)} AS VARCHAR) IN "
+                     f"(SELECT candidate_person_id FROM {combined} WHERE band = 'review')")
+            frames.prepare_registry(engine, self.registry, cfg.left, left, None, hashed=hashed, where=where)
+        review = engine.fetch_arrow(tree(review_pairs_sql(left, shown, combined, cfg.name, unmask_review)))
+        lap("combine_s")
+
         from jingzhun.link.quality import quality_report
 
+        n_cached = int(scalar(engine, f"SELECT count(*) FROM {cached}") or 0)
         summary = {
             "feed": cfg.name,
             "records": links.num_rows,
             "registry": n_left,
             "hashed": hashed,
             **quality_report(links),
-            "model": {**prob_summary, **({"digest": used_model.digest()[:16], **used_model.info}
-                                         if used_model else {})},
-            "timings": {k: round(v, 3) for k, v in timings.items()},
-            "seconds": round(time.perf_counter() - t0, 3),
+            "reused": n_cached,
+            "linked_now": n_new,
+            "model": {**prob_summary, **({"digest": model.digest()[:16], **model.info}
+                                         if model is not None and cfg.probabilistic else {})},
+            "timings": timings,
         }
-        return LinkResult(links, review, summary, used_model)
+        return LinkResult(links, review, summary, model if cfg.probabilistic else None)
+
+    def _cache_key(self, cfg: LinkConfig, model: Model | None, key: bytes | None) -> str:
+        if self.registry_version is None:
+            from jingzhun.errors import JingzhunError
+
+            raise JingzhunError("reusing links needs the registry's version (LinkSession(registry_version=...))")
+        return cache_key(cfg, self.registry_version, model, key)
 
     def close(self) -> None:
         """Drop the session's relations (the engine stays open)."""

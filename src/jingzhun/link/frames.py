@@ -118,14 +118,32 @@ def _ids_sql(inner: str, *, hashed: bool, columns: str) -> str:
     """
 
 
-def feed_keys_sql(engine: Any, relation: str, side: Side, *, hashed: bool = False) -> str:
-    """SELECT of (uid, id_number) for every record: the feed side of exact linkage, nothing else computed
-    (the other columns are prepared only for records that need them)."""
+def feed_keys_sql(engine: Any, relation: str, side: Side, *, hashed: bool = False,
+                  version: str | bool | None = None) -> str:
+    """SELECT of (uid, id_number, version) for every record: the feed side of exact linkage, nothing else
+    computed (the other columns are prepared only for records that need them).
+
+    ``version`` identifies what a record says, for reusing stored outcomes: a column name (the monthly run
+    passes ``_import_id``: an imported file never changes), True for an md5 of the record's linkage fields,
+    or None (NULL: no reuse).
+    """
     available = set(columns_of(engine, relation))
     _check(available, relation, side)
-    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, "
+    if isinstance(version, str):
+        if version not in available:
+            from jingzhun.errors import ConfigError, Location
+
+            raise ConfigError(f"version column {version!r} not found in {relation}", Location(field=version))
+        version_sql = f"CAST({quote(version)} AS VARCHAR)"
+    elif version:
+        cols = [_col(side, role, available) for role in sorted(side.columns)]
+        fields = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '\u2205')" for c in cols if c)
+        version_sql = f"md5(concat_ws('|', {fields}))"
+    else:
+        version_sql = "CAST(NULL AS VARCHAR)"
+    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, {version_sql} AS version, "
              f"CAST({_id_any(side, available)} AS VARCHAR) AS id_any FROM {relation}")
-    return f"SELECT uid, u AS id_number FROM ({_ids_sql(inner, hashed=hashed, columns='uid')})"
+    return f"SELECT uid, u AS id_number, version FROM ({_ids_sql(inner, hashed=hashed, columns='uid, version')})"
 
 
 def prepare_feed(
@@ -194,62 +212,92 @@ def prepare_registry(
     ids = _ids_sql(raw, hashed=False,
                    columns="uid, household_id, name_norm, sex_raw, birth_raw, region_code, phone")
     id_text = "CAST(NULL AS VARCHAR)" if hashed else "nullif(n, '')"
-    base = target if pinyin is None else f"{target}__base"
-    engine.materialize(base, tree(f"""
+    base_sql = f"""
         SELECT uid, household_id, u AS id_number, {id_text} AS id_text, name_norm,
                coalesce(sex_raw, {q.sex_from_id("u")}) AS sex,
                coalesce(birth_raw, {q.birth_from_id("u")}) AS birth_date, region_code, phone
         FROM ({ids})
-    """))
-    if pinyin is not None:
-        add_pinyin(engine, base, target, pinyin)
-        engine.drop(base)
+    """
+    if pinyin is None:
+        engine.materialize(target, tree(base_sql))
+        return
+    name = _col(side, "name", available)
+    raw_longest = int(q.scalar(engine, f"SELECT max(length(CAST({name} AS VARCHAR))) FROM {relation}") or 1)
+    if raw_longest <= 4:
+        # no name is longer than four characters: one pass, no intermediate copy
+        engine.materialize(target, tree(_pinyin_select(f"({base_sql})", pinyin, raw_longest, "TRUE",
+                                                       tail=False)))
+        return
+    base = f"{target}__base"
+    engine.materialize(base, tree(base_sql))
+    add_pinyin(engine, base, target, pinyin)
+    engine.drop(base)
+
+
+def _pinyin_select(frame: str, pinyin: str, positions: int, where: str, *, tail: bool) -> str:
+    def char(i: int) -> str:
+        return f"coalesce(p{i}.py, lower(substr(f.name_norm, {i}, 1)))"
+
+    given = [char(i) for i in range(2, positions + 1)]
+    if tail:
+        given.append(f"lower(substr(f.name_norm, {positions + 1}))")
+    given_sql = " || ".join(given) if given else "''"
+    joins = " ".join(
+        f"LEFT JOIN {pinyin} p{i} ON p{i}.ch = substr(f.name_norm, {i}, 1)" for i in range(1, positions + 1)
+    )
+    return f"""
+        SELECT *, surname_py || given_py AS name_py
+        FROM (SELECT f.*, CASE WHEN f.name_norm IS NOT NULL THEN {char(1)} END AS surname_py,
+                     CASE WHEN f.name_norm IS NOT NULL THEN {given_sql} END AS given_py
+              FROM {frame} f {joins} WHERE {where})
+    """
 
 
 def add_pinyin(engine: Any, frame: str, target: str, pinyin: str) -> None:
     """Materialize ``target``: ``frame`` with ``name_py``, ``surname_py``, ``given_py`` of ``name_norm``.
 
-    Pinyin is computed once per distinct name, character by character, by joining each position to the
-    (ch, py) table ``pinyin`` (:func:`jingzhun.link.normalise.pinyin_table`); characters without a
-    reading are kept, lower-cased; characters after :data:`PINYIN_POSITIONS` are kept as they are.
+    Each character position is joined to the (ch, py) table ``pinyin``
+    (:func:`jingzhun.link.normalise.pinyin_table`, ~42,000 rows, cache-resident): four joins for names of
+    up to four characters (nearly all Han names), up to :data:`PINYIN_POSITIONS` for the few longer ones.
+    Characters without a reading are kept, lower-cased; characters after :data:`PINYIN_POSITIONS` are
+    kept as they are.
     """
-    names = f"{target}__names"
-    engine.materialize(names, tree(f"SELECT DISTINCT name_norm FROM {frame} WHERE name_norm IS NOT NULL"))
-    longest = int(q.scalar(engine, f"SELECT max(length(name_norm)) FROM {names}") or 1)
-    positions = max(1, min(longest, PINYIN_POSITIONS))
+    longest = int(q.scalar(engine, f"SELECT max(length(name_norm)) FROM {frame}") or 1)
+    short = min(longest, 4)
+    parts = [_pinyin_select(frame, pinyin, short, "f.name_norm IS NULL OR length(f.name_norm) <= 4",
+                            tail=False)]
+    if longest > 4:
+        positions = min(longest, PINYIN_POSITIONS)
+        parts.append(_pinyin_select(frame, pinyin, positions, "length(f.name_norm) > 4",
+                                    tail=longest > PINYIN_POSITIONS))
+    engine.materialize(target, tree(" UNION ALL ".join(parts)))
 
-    def char(i: int) -> str:
-        return f"coalesce(p{i}.py, lower(substr(n.name_norm, {i}, 1)))"
 
-    given = [char(i) for i in range(2, positions + 1)]
-    if longest > PINYIN_POSITIONS:
-        given.append(f"lower(substr(n.name_norm, {PINYIN_POSITIONS + 1}))")
-    joins = " ".join(
-        f"LEFT JOIN {pinyin} p{i} ON p{i}.ch = substr(n.name_norm, {i}, 1)" for i in range(1, positions + 1)
-    )
-    given_sql = " || ".join(given) if given else "''"
-    py = f"{target}__py"
-    engine.materialize(py, tree(f"""
-        SELECT name_norm, surname_py || given_py AS name_py, surname_py, given_py
-        FROM (SELECT n.name_norm, {char(1)} AS surname_py, {given_sql} AS given_py FROM {names} n {joins})
-    """))
-    engine.drop(names)
-    engine.materialize(target, tree(f"""
-        SELECT f.*, p.name_py, p.surname_py, p.given_py
-        FROM {frame} f LEFT JOIN {py} p ON p.name_norm = f.name_norm
-    """))
-    engine.drop(py)
+def column_sql(column: str, alias: str = "") -> str:
+    """SQL for any frame column (:data:`jingzhun.link.config.FRAME_COLUMNS`) from a frame's stored
+    ones: the stored column itself, or the expression of a derived one.
+
+    >>> column_sql("township", "l")
+    'CASE WHEN length(l.region_code) >= 9 THEN substr(l.region_code, 1, 9) END'
+    """
+    a = f"{alias}." if alias else ""
+    region = {"county": 6, "township": 9, "village": 12}
+    if column in region:
+        n = region[column]
+        return f"CASE WHEN length({a}region_code) >= {n} THEN substr({a}region_code, 1, {n}) END"
+    if column == "birth_str":
+        return q.yyyymmdd(f"{a}birth_date")
+    if column == "birth_year":
+        return f"year({a}birth_date)"
+    return f"{a}{column}"
+
+
+DERIVED = ("birth_str", "birth_year", "county", "township", "village")
 
 
 def derived(alias: str = "") -> str:
     """SQL for the columns derived from a frame's stored ones (``alias.`` prefixed when given)."""
-    a = f"{alias}." if alias else ""
-    return (
-        f"{q.yyyymmdd(a + 'birth_date')} AS birth_str, year({a}birth_date) AS birth_year, "
-        f"CASE WHEN length({a}region_code) >= 6 THEN substr({a}region_code, 1, 6) END AS county, "
-        f"CASE WHEN length({a}region_code) >= 9 THEN substr({a}region_code, 1, 9) END AS township, "
-        f"CASE WHEN length({a}region_code) >= 12 THEN substr({a}region_code, 1, 12) END AS village"
-    )
+    return ", ".join(f"{column_sql(c, alias)} AS {c}" for c in DERIVED)
 
 
 def valid_sql(u: str) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from jingzhun.link.config import FRAME_COLUMNS, LinkConfig
-from jingzhun.link.frames import derived
+from jingzhun.link.frames import DERIVED, column_sql, derived
 from jingzhun.link.model import Model
 from jingzhun.link.sql import scalar, tree
 
@@ -132,27 +132,32 @@ def _block_on(columns: list[str]) -> Any:
     return block_on(*columns)
 
 
-def populated(engine: Any, relation: str, columns: set[str]) -> set[str]:
-    """The columns of ``relation`` holding at least one non-NULL value."""
+def populated(engine: Any, frame: str, columns: set[str]) -> set[str]:
+    """The columns (stored or derived, :func:`jingzhun.link.frames.column_sql`) of prepared frame
+    ``frame`` holding at least one non-NULL value (one scan)."""
     if not columns:
         return set()
     cols = sorted(columns)
     row = engine.fetch_arrow(tree(
-        "SELECT " + ", ".join(f"count({c}) AS {c}" for c in cols) + f" FROM {relation}"
+        "SELECT " + ", ".join(f"count({column_sql(c, 'l')}) AS {c}" for c in cols) + f" FROM {frame} l"
     )).to_pylist()[0]
     return {c for c in cols if row[c]}
 
 
 def splink_view_sql(frame: str, uid: str = "uid", where: str | None = None) -> str:
     """SELECT of the columns Splink sees from a prepared frame (derived columns computed here)."""
-    stored = ", ".join(c for c in SPLINK_COLUMNS if c not in {"uid", "birth_str", "birth_year", "county",
-                                                               "township", "village"})
-    return f"SELECT {uid} AS uid, {stored}, {derived()} FROM {frame} {f'WHERE {where}' if where else ''}"
+    stored = ", ".join(f"l.{c}" for c in SPLINK_COLUMNS if c != "uid" and c not in DERIVED)
+    return (f"SELECT l.{uid} AS uid, {stored}, {derived('l')} FROM {frame} l "
+            f"{f'WHERE {where}' if where else ''}")
 
 
 def candidates_sql(registry: str, records: str, rules: list[list[str]]) -> str:
-    """Registered people sharing at least one blocking key with a record of ``records`` (both Splink
-    views): one semi-join per rule."""
+    """Registered people (a Splink view, :func:`splink_view_sql`) sharing at least one blocking key with a
+    record of ``records`` (a Splink view): one semi-join per rule.
+
+    (Comparing plain columns of the view is about three times faster on DuckDB than comparing the
+    derived expressions inside the subqueries.)
+    """
     exists = " OR ".join(
         f"EXISTS (SELECT 1 FROM {records} r WHERE " + " AND ".join(f"r.{c} = l.{c}" for c in rule) + ")"
         for rule in rules
@@ -223,7 +228,7 @@ def _settings(comparisons: list[Any], rules: list[list[str]], prior: float | Non
 
 
 def usable_columns(engine: Any, registry: str, records: str) -> set[str]:
-    """Frame columns holding values on both sides (comparisons and rules on other columns are dropped)."""
+    """Columns holding values on both prepared frames (comparisons and rules on others are dropped)."""
     cols = set(SPLINK_COLUMNS) - {"uid"}
     return populated(engine, registry, cols) & populated(engine, records, cols)
 
@@ -231,8 +236,8 @@ def usable_columns(engine: Any, registry: str, records: str) -> set[str]:
 def train(
     engine: Any, registry: str, records: str, config: LinkConfig, usable: set[str], prefix: str
 ) -> Model:
-    """Train a model on bounded samples (see the module docstring). ``registry`` and ``records`` are
-    Splink views (:func:`splink_view_sql`) of the whole registry and of the records to link."""
+    """Train a model on bounded samples (see the module docstring). ``registry`` and ``records`` are Splink
+    views (:func:`splink_view_sql`) of the whole registry and of the records to link."""
     from splink.internals.exceptions import EMTrainingException
 
     training = config.training
@@ -316,12 +321,13 @@ def _prior(engine: Any, registry: str, sample: str, training: dict[str, Any], us
 
 def predict_pairs(
     engine: Any, registry: str, records: str, config: LinkConfig, target: str, *,
-    model: Model | None = None, prefix: str | None = None,
+    model: Model | None = None, prefix: str | None = None, registry_usable: set[str] | None = None,
 ) -> tuple[Model | None, dict[str, Any]]:
     """Score blocked pairs of ``records`` (a prepared profile frame with pinyin; its ``pkey`` is the id)
     against ``registry`` (a prepared registry frame with pinyin) into ``target`` (:data:`PAIRS_COLUMNS`).
 
-    ``model``: use these parameters; None trains one (:func:`train`). Returns the model used (None when
+    ``model``: use these parameters; None trains one (:func:`train`). ``registry_usable``: the registry's
+    populated columns when already known (:func:`populated`). Returns the model used (None when
     no comparison is usable) and a summary. Comparisons whose columns are empty on either side (a feed
     without phone numbers, digests in hashed mode) are dropped, and so are blocking rules on such columns.
     """
@@ -329,7 +335,8 @@ def predict_pairs(
     try:
         reg_view = scope.view("rv", splink_view_sql(registry))
         rec_view = scope.view("fv", splink_view_sql(records, uid="pkey"))
-        usable = usable_columns(engine, reg_view, rec_view)
+        usable = usable_columns(engine, registry, records) if registry_usable is None else (
+            registry_usable & populated(engine, records, set(SPLINK_COLUMNS) - {"uid"}))
         specs = [s for s in config.comparisons if _levels(s)[2][0] in usable]
         if not specs:
             engine.materialize(target, tree(

@@ -136,7 +136,8 @@ def sex_norm(x: str) -> str:
     """男/女 from 男, 女, M/F, male/female, 1/2 (NULL otherwise)."""
     s = f"lower(trim({text(x)}))"
     return (
-        f"CASE WHEN {s} IN ('男', 'm', 'male', '1', '男性') THEN '男' "
+        f"CASE WHEN {text(x)} IN ('男', '女') THEN {text(x)} "
+        f"WHEN {s} IN ('男', 'm', 'male', '1', '男性') THEN '男' "
         f"WHEN {s} IN ('女', 'f', 'female', '2', '女性') THEN '女' END"
     )
 
