@@ -239,20 +239,24 @@ class LinkSession:
         # model yet: only records that needed none were stored)
         stored_key = (self._cache_key(cfg, model if cfg.probabilistic else None, key)
                       if cache is not None else None)
-        feed_keys = scope.view("fk", frames.feed_keys_sql(
-            engine, feed, cfg.right, hashed=hashed, version=(version or True) if cache is not None else None))
         # outcomes stored by earlier runs, for the records (id and version) present now
         for table in ("records", "multi", "profiles"):
             register_parts(engine, cache, cfg.name, stored_key, scope.name(f"c{table}"), table)
-        cached = scope.materialize("crec", f"""
-            SELECT c.* FROM {scope.prefix}crecords c
-            WHERE EXISTS (SELECT 1 FROM {feed_keys} f WHERE f.uid = c.record_id AND f.version = c.version)
-        """)
-        new_keys = scope.materialize("nk", f"""
-            SELECT f.* FROM {feed_keys} f
-            WHERE NOT EXISTS (SELECT 1 FROM {cached} c WHERE c.record_id = f.uid)
-        """)
-        n_new = int(scalar(engine, f"SELECT count(*) FROM {new_keys}") or 0)
+        if cache is None:
+            # nothing stored: every record is new, and nothing is copied to find out
+            cached = scope.view("crec", f"SELECT * FROM {scope.prefix}crecords")
+            new_keys = scope.view("nk", frames.feed_keys_sql(engine, feed, cfg.right, hashed=hashed))
+            n_new = -1
+        else:
+            versions = scope.view("fv", frames.feed_versions_sql(engine, feed, cfg.right, version or True))
+            cached = scope.materialize("crec", f"""
+                SELECT c.* FROM {scope.prefix}crecords c
+                WHERE EXISTS (SELECT 1 FROM {versions} f WHERE f.uid = c.record_id AND f.version = c.version)
+            """)
+            # only the other records' numbers are read and normalised
+            new_keys = scope.materialize("nk", frames.feed_keys_sql(
+                engine, feed, cfg.right, hashed=hashed, version=version or True, skip=cached))
+            n_new = int(scalar(engine, f"SELECT count(*) FROM {new_keys}") or 0)
         lap("prepare_s")
 
         say("exact")
@@ -312,14 +316,19 @@ class LinkSession:
                 "SELECT CAST(NULL AS VARCHAR) AS pkey, CAST(NULL AS VARCHAR) AS person_id, "
                 "CAST(NULL AS DOUBLE) AS match_probability LIMIT 0"))
         prob_summary["profiles_scored"] = n_profiles if cfg.probabilistic and n_left else 0
-        records_new = scope.materialize("recn", f"""
-            SELECT e.record_id, k.version, e.person_id, e.household_id, e.n_candidates, e.id_valid,
-                   r.fingerprint, r.pkey,
+        # the version is stored with the outcome (NULL without a cache: nothing to join)
+        version_sql, version_join = (("k.version", f"JOIN {new_keys} k ON k.uid = e.record_id")
+                                     if cache is not None else ("CAST(NULL AS VARCHAR)", ""))
+        records_sql = f"""
+            SELECT e.record_id, {version_sql} AS version, e.person_id, e.household_id, e.n_candidates,
+                   e.id_valid, r.fingerprint, r.pkey,
                    r.uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = e.record_id)
                        AS rest
-            FROM {exact} e JOIN {new_keys} k ON k.uid = e.record_id
+            FROM {exact} e {version_join}
             LEFT JOIN {feed_frame} r ON r.uid = e.record_id
-        """)
+        """
+        records_new = (scope.materialize("recn", records_sql) if cache is not None
+                       else scope.view("recn", records_sql))
         if cache is not None:
             new_key = self._cache_key(cfg, model if cfg.probabilistic else None, key)
             if new_key != stored_key:
@@ -368,6 +377,8 @@ class LinkSession:
         from jingzhun.link.quality import quality_report
 
         n_cached = int(scalar(engine, f"SELECT count(*) FROM {cached}") or 0)
+        if n_new < 0:
+            n_new = links.num_rows
         summary = {
             "feed": cfg.name,
             "records": links.num_rows,

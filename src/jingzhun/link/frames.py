@@ -118,31 +118,46 @@ def _ids_sql(inner: str, *, hashed: bool, columns: str) -> str:
     """
 
 
-def feed_keys_sql(engine: Any, relation: str, side: Side, *, hashed: bool = False,
-                  version: str | bool | None = None) -> str:
-    """SELECT of (uid, id_number, version) for every record: the feed side of exact linkage, nothing else
-    computed (the other columns are prepared only for records that need them).
-
-    ``version`` identifies what a record says, for reusing stored outcomes: a column name (the monthly run
-    passes ``_import_id``: an imported file never changes), True for an md5 of the record's linkage fields,
-    or None (NULL: no reuse).
-    """
+def version_sql(engine: Any, relation: str, side: Side, version: str | bool | None) -> str:
+    """SQL (over ``relation``) identifying what a record says, for reusing stored outcomes: a column name
+    (the monthly run passes ``_import_id``: an imported file never changes), True for an md5 of the
+    record's linkage fields, or None (NULL: no reuse)."""
     available = set(columns_of(engine, relation))
-    _check(available, relation, side)
     if isinstance(version, str):
         if version not in available:
             from jingzhun.errors import ConfigError, Location
 
             raise ConfigError(f"version column {version!r} not found in {relation}", Location(field=version))
-        version_sql = f"CAST({quote(version)} AS VARCHAR)"
-    elif version:
+        return f"CAST({quote(version)} AS VARCHAR)"
+    if version:
         cols = [_col(side, role, available) for role in sorted(side.columns)]
         fields = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '\u2205')" for c in cols if c)
-        version_sql = f"md5(concat_ws('|', {fields}))"
-    else:
-        version_sql = "CAST(NULL AS VARCHAR)"
-    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, {version_sql} AS version, "
-             f"CAST({_id_any(side, available)} AS VARCHAR) AS id_any FROM {relation}")
+        return f"md5(concat_ws('|', {fields}))"
+    return "CAST(NULL AS VARCHAR)"
+
+
+def feed_versions_sql(engine: Any, relation: str, side: Side, version: str | bool | None) -> str:
+    """SELECT of (uid, version) for every record (no ID work)."""
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side)
+    return (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, "
+            f"{version_sql(engine, relation, side, version)} AS version FROM {relation}")
+
+
+def feed_keys_sql(engine: Any, relation: str, side: Side, *, hashed: bool = False,
+                  version: str | bool | None = None, skip: str | None = None) -> str:
+    """SELECT of (uid, id_number, version) for every record, or every record whose id is not a
+    ``record_id`` of relation ``skip`` (outcomes stored earlier): the feed side of exact linkage, nothing
+    else computed (the other columns are prepared only for records that need them); ``version`` as in
+    :func:`version_sql`.
+    """
+    available = set(columns_of(engine, relation))
+    _check(available, relation, side)
+    where = (f"WHERE NOT EXISTS (SELECT 1 FROM {skip} x WHERE x.record_id = CAST(src.{quote(side.id)} AS VARCHAR))"
+             if skip else "")
+    inner = (f"SELECT CAST({quote(side.id)} AS VARCHAR) AS uid, "
+             f"{version_sql(engine, relation, side, version)} AS version, "
+             f"CAST({_id_any(side, available)} AS VARCHAR) AS id_any FROM {relation} src {where}")
     return f"SELECT uid, u AS id_number, version FROM ({_ids_sql(inner, hashed=hashed, columns='uid, version')})"
 
 
