@@ -97,6 +97,10 @@ class LinkSession:
 
     ``registry``: a relation on the engine with (by default) person_id, household_id, name, id_number, sex,
     birth_date, village_code and optionally phone (join ``member`` to ``household`` first).
+
+    ``cache``: a :class:`~jingzhun.link.cache.LinkCache`; records linked before under the same registry
+    version (``registry_version``, required with a cache), configuration and model are not linked again
+    (see :mod:`jingzhun.link.cache`).
     """
 
     def __init__(self, engine: Any, registry: str, *, cache: LinkCache | None = None,
@@ -278,8 +282,11 @@ class LinkSession:
         rest = scope.materialize("rest", f"""
             SELECT r.* FROM {feed_frame} r WHERE NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = r.uid)
         """)
+        # stored pairs of the profiles present now (the stored records' and the new records')
         known = scope.materialize("known", f"""
-            SELECT DISTINCT pkey, person_id, match_probability FROM {scope.prefix}cprofiles
+            SELECT DISTINCT p.pkey, p.person_id, p.match_probability FROM {scope.prefix}cprofiles p
+            WHERE EXISTS (SELECT 1 FROM {cached} c WHERE c.pkey = p.pkey AND c.rest)
+               OR EXISTS (SELECT 1 FROM {rest} r WHERE r.pkey = p.pkey)
         """)
         cached_multi = scope.materialize("cmul", f"""
             SELECT m.* FROM {scope.prefix}cmulti m JOIN {cached} c ON c.record_id = m.record_id
