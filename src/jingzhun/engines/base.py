@@ -95,6 +95,18 @@ class Engine(ABC):
     @abstractmethod
     def _create_view_sql(self, name: str, select_sql: str) -> str: ...
 
+    def splink_api(self) -> Any:
+        """A Splink ``DatabaseAPI`` working in this engine's catalogue, for probabilistic linkage.
+
+        Contract (``jingzhun.link.probabilistic`` relies on it): relations registered or materialized on
+        this engine can be passed to ``api.register(name)`` by name, and the tables Splink creates
+        (``SplinkDataFrame.physical_name``) can be queried by trees run on this engine. Engines that
+        cannot run Splink keep this default, which refuses with a clear error.
+        """
+        raise JingzhunError(
+            f"引擎不支持概率匹配 / engine {type(self).__name__} cannot run probabilistic linkage (Splink)"
+        )
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""
 

@@ -111,5 +111,11 @@ class DuckDBEngine(Engine):
     def _fetch_arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
+    def splink_api(self) -> Any:
+        """Splink's ``DuckDBAPI`` on this engine's connection (see :meth:`Engine.splink_api`)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.con)
+
     def close(self) -> None:
         self.con.close()

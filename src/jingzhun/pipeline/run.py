@@ -10,6 +10,7 @@ have not changed returns the existing run (``unchanged``) unless ``force``.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -146,6 +147,13 @@ def _members_for_linkage(engine: Any) -> None:
         SELECT m.person_id, m.household_id, m.name, m.id_number, m.sex, m.birth_date, m.phone, h.village_code
         FROM member m JOIN household h ON h.household_id = m.household_id
     """))
+
+
+def registry_version(snapshot: Snapshot) -> str:
+    """The registry's version for reusing links: the imports (content hashes) of member and household."""
+    hashes = snapshot.input_hashes()
+    blob = json.dumps({name: hashes.get(name, []) for name in ("member", "household")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _link_config(feed: str, config_dir: Path) -> Any:
@@ -300,16 +308,20 @@ def run_period(
         link_summary: dict[str, Any] = {}
         _members_for_linkage(engine)
         person_feeds = [d for d in DATASETS.values() if d.kind == "feed" and d.person_level and rows.get(d.name)]
-        for i, dataset in enumerate(person_feeds):
-            say("link", i / max(1, len(person_feeds)), dataset.name)
-            result = linkage.link_feed_result(engine.con, "jz_link_members", f"__jz_feed_{dataset.name}",
-                                              _link_config(dataset.name, config_dir), store)
-            links = result.links
-            link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
-                                                                    pa.string())))
-            review_tables.append(result.review)  # already carries its feed
-            link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
-            attach_links(engine, dataset.name, links)
+        # links of records seen before (same import, same registry, configuration and model) are reused
+        link_cache = linkage.LinkCache(data.root / "linkage")
+        with linkage.LinkSession(engine, "jz_link_members", cache=link_cache,
+                                 registry_version=registry_version(snapshot)) as link_session:
+            for i, dataset in enumerate(person_feeds):
+                say("link", i / max(1, len(person_feeds)), dataset.name)
+                result = link_session.link(f"__jz_feed_{dataset.name}", _link_config(dataset.name, config_dir),
+                                           store, version="_import_id", ordered=False)
+                links = result.links
+                link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
+                                                                        pa.string())))
+                review_tables.append(result.review)  # already carries its feed
+                link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
+                attach_links(engine, dataset.name, links)
         links_all = pa.concat_tables(link_tables, promote_options="default") if link_tables else pa.table({})
         review_all = (pa.concat_tables(review_tables, promote_options="default") if review_tables
                       else pa.table({}))
@@ -323,7 +335,7 @@ def run_period(
 
         present = {d: d if engine.has_table(d) and rows.get(d) else None
                    for d in ("civil_registry", "medical_claim", "disability_cert", "enrolment")}
-        conflicts = find_conflicts(engine.con, "member", "household", **present)
+        conflicts = find_conflicts(engine, "member", "household", **present)
         stage_done("conflicts", conflicts=conflicts.num_rows)
 
         previous = current_run(store, periods.shift(period, -1))
