@@ -50,6 +50,12 @@ def _list(values: tuple[str, ...]) -> str:
     return ", ".join(_q(v) for v in values)
 
 
+def _bool_sql(s: str) -> str:
+    # a simple CASE, not IN (...): DuckDB turns a long IN list into a join, which loses the file order
+    whens = [f"WHEN {_q(v)} THEN true" for v in _TRUE] + [f"WHEN {_q(v)} THEN false" for v in _FALSE]
+    return f"CASE {s} {' '.join(whens)} END"
+
+
 def enum_map(enum: str) -> dict[str, str]:
     """Lower-cased spelling → canonical label for one enumeration.
 
@@ -104,8 +110,7 @@ def macro_sql() -> list[str]:
         "WHEN regexp_matches(n, '^(?:\\d{5}(\\.\\d+)?)$') THEN strftime(jz_date_x(n), '%Y-%m') END",
         "CREATE OR REPLACE MACRO jz_month(s) AS jz_month_x(regexp_replace(jz_date_n(s), '-$', ''))",
         # booleans
-        f"CREATE OR REPLACE MACRO jz_bool(s) AS CASE WHEN lower(jz_t(s)) IN ({_list(_TRUE)}) THEN true "
-        f"WHEN lower(jz_t(s)) IN ({_list(_FALSE)}) THEN false END",
+        f"CREATE OR REPLACE MACRO jz_bool(s) AS {_bool_sql('lower(jz_t(s))')}",
         # region codes
         "CREATE OR REPLACE MACRO jz_region_n(n) AS CASE "
         "WHEN regexp_matches(n, '^(?:\\d{2}|\\d{4}|\\d{6}|\\d{9}|\\d{12})$') AND NOT starts_with(n, '00') "
@@ -223,7 +228,7 @@ def fast_sql(f: Field, c: str, h: str) -> str | None:
                 f"CASE WHEN {year} AND {month.format(c=c, p=5)} THEN left({c}, 4) || '-' || substr({c}, 5, 2) END END"
             )
         case "bool":
-            return f"CASE WHEN {c} IN ({_list(_TRUE)}) THEN true WHEN {c} IN ({_list(_FALSE)}) THEN false END"
+            return _bool_sql(c)
         case "enum":
             # every spelling the reference maps, written exactly so (lower case, no surrounding spaces)
             mapping = enum_map(f.enum or "")
@@ -273,7 +278,7 @@ def parse_sql(f: Field, n: str, t: str) -> str:
         case "month":
             return f"jz_month_x({n})"
         case "bool":
-            return f"CASE WHEN {n} IN ({_list(_TRUE)}) THEN true WHEN {n} IN ({_list(_FALSE)}) THEN false END"
+            return _bool_sql(n)
         case "enum":
             return (
                 f"(MAP {{{', '.join(f'{_q(k)}: {_q(v)}' for k, v in enum_map(f.enum or '').items())}}})[{n}]"

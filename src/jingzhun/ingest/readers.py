@@ -274,6 +274,7 @@ def _sniff_delimiter(lines: list[str], path: Path) -> str:
 
 
 SPARE_COLUMNS = 16  # rows further down may have more cells than the first rows
+CSV_BUFFER_SIZE: int | None = None  # DuckDB's read_csv buffer (bytes); None: its default (tests lower it)
 HEAD_SCAN = 500  # records looked at for the first HEAD_ROWS non-blank rows
 
 
@@ -281,10 +282,12 @@ def _csv_source(source: Path, delim: str, total: int, parallel: bool = True) -> 
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(total)) + "}"
     escaped = str(source).replace("'", "''")
     d = delim.replace("'", "''")
+    line = 10_000_000 if not CSV_BUFFER_SIZE else min(10_000_000, CSV_BUFFER_SIZE // 2)
     return (
         f"read_csv('{escaped}', header=false, auto_detect=false, columns={columns}, delim='{d}', "
-        "quote='\"', escape='\"', null_padding=true, strict_mode=false, max_line_size=10000000"
+        f"quote='\"', escape='\"', null_padding=true, strict_mode=false, max_line_size={line}"
         + ("" if parallel else ", parallel=false")
+        + (f", buffer_size={CSV_BUFFER_SIZE}" if CSV_BUFFER_SIZE else "")
         + ")"
     )
 

@@ -31,6 +31,7 @@ from jingzhun.catalog import Dataset, Field
 from jingzhun.ids.sql import stages as id_stages
 from jingzhun.ingest.coerce import (
     CODES,
+    code,
     code_name_sql,
     error_sql,
     fast_helpers,
@@ -96,9 +97,7 @@ class _Stages:
         return f"SELECT {', '.join(keep)} FROM {query}"
 
 
-def _field_stages(
-    st: _Stages, i: int, f: Field, col: int, soft_id: bool, numeric_flag: str | None, fast: bool
-) -> list[str]:
+def _field_stages(st: _Stages, i: int, f: Field, col: int, soft_id: bool, fast: bool) -> list[str]:
     """Add the stages of field ``i`` (raw cell ``c{col}``); returns the columns the check table keeps.
 
     Levels: 0 helpers on the raw cell, 1 fast value ``f_i``, 2 trimmed text ``t_i`` (only where there
@@ -115,13 +114,13 @@ def _field_stages(
         for level, exprs in enumerate(id_stages(f"s_{i}", f"i{i}", q if fast else None), start=4):
             st.add(level, *exprs)
         r = f"i{i}_r"
-        err = error_sql(f, t, "", r, numeric_flag)
+        err = error_sql(f, t, "", r)
         st.add(10, f"CASE WHEN {r} IS NULL THEN i{i}_u END AS {v}", f"{err} AS {e}_all")
         keep = [v, e]
         if soft_id:
-            hard = ", ".join(_code_list(_HARD_ID))
-            st.add(11, f"CASE WHEN {e}_all IN ({hard}) THEN {e}_all END AS {e}")
-            st.add(11, f"CASE WHEN {e}_all NOT IN ({hard}) THEN {e}_all END AS w_{i}")
+            hard = " OR ".join(f"{e}_all = {n}" for n in _code_list(_HARD_ID))
+            st.add(11, f"CASE WHEN {hard} THEN {e}_all END AS {e}")
+            st.add(11, f"CASE WHEN NOT ({hard}) THEN {e}_all END AS w_{i}")
             # the number as sent, kept only where it differs from the stored value (most do not)
             st.add(11, f"CASE WHEN s_{i} IS DISTINCT FROM {v} THEN s_{i} END AS d_{i}")
             keep += [f"w_{i}", f"d_{i}"]
@@ -157,6 +156,34 @@ def _code_list(rules: tuple[str, ...]) -> list[str]:
     return [str(CODES.index(r)) for r in rules]
 
 
+def check_sql(sheet: RawSheet, match: HeaderMatch, *, fast: bool = True) -> str:
+    """The SELECT that makes the check table: one pass over the sheet's cells.
+
+    For a streamed sheet (CSV) a row's number is its position, so this query must keep the file order:
+    projections only, no join (DuckDB turns long ``IN (...)`` lists into joins, so none is used)."""
+    ds = match.dataset
+    fields = [(ds.field(name), col) for name, col in match.columns.items()]
+    soft = _id_is_soft(ds)
+    st = _Stages()
+    keep: list[str] = []
+    for i, (f, col) in enumerate(fields):
+        keep += _field_stages(st, i, f, col, soft, fast)
+    ok = " AND ".join(f"e_{i} IS NULL" for i in range(len(fields))) or "true"
+    st.add(12, f"{ok} AS _ok")
+    extra_sql = "NULL::VARCHAR"
+    if match.extras:
+        pairs = ", ".join(f"{_q(match.labels[c])}, {trim_sql(f'c{c}')}" for c in match.extras)
+        extra_sql = f"CASE WHEN _ok THEN CAST(json_object({pairs}) AS VARCHAR) END"
+    st.add(13, f"{extra_sql} AS _extra")
+    keep += ["_ok", "_extra"]
+    if sheet.streamed:
+        cells = ", ".join(f"c{j}" for j in range(sheet.width))
+        st.add(13, f"CASE WHEN NOT _ok THEN [{cells}] END AS _raw")
+        keep += ["_raw", f"{sheet.blank_sql()} AS _blank", f"{sheet.spare_sql()} AS _spare"]
+        return st.sql(sheet.source, keep)
+    return st.sql(f"(SELECT * FROM {sheet.table} WHERE _row > {match.last_header_row})", ["_row", *keep])
+
+
 def check(
     con: duckdb.DuckDBPyConnection, sheet: RawSheet, match: HeaderMatch, *, fast: bool = True
 ) -> Checked:
@@ -168,37 +195,19 @@ def check(
     ds = match.dataset
     fields = [(ds.field(name), col) for name, col in match.columns.items()]
     soft = _id_is_soft(ds)
-    source = sheet.table
-    flags = _numeric_flags(con, sheet, [col for f, col in fields if f.type == "id_number"])
-    st = _Stages()
-    keep: list[str] = []
-    for i, (f, col) in enumerate(fields):
-        keep += _field_stages(st, i, f, col, soft, flags.get(col), fast)
-    errors = [f"e_{i}" for i in range(len(fields))]
-    ok = " AND ".join(f"{e} IS NULL" for e in errors) or "true"
-    st.add(12, f"{ok} AS _ok")
-    extra_sql = "NULL::VARCHAR"
-    if match.extras:
-        pairs = ", ".join(f"{_q(match.labels[c])}, {trim_sql(f'c{c}')}" for c in match.extras)
-        extra_sql = f"CASE WHEN _ok THEN CAST(json_object({pairs}) AS VARCHAR) END"
-    st.add(13, f"{extra_sql} AS _extra")
-    keep += ["_ok", "_extra"]
-    chk = f"{source}_chk"
+    chk = f"{sheet.table}_chk"
+    con.execute(f"CREATE TEMP TABLE {chk}_t AS {check_sql(sheet, match, fast=fast)}")
     if sheet.streamed:
         # rows are numbered by their position in the file: the table keeps every row (blank and header
         # rows too) and the view numbers and filters them
-        cells = ", ".join(f"c{j}" for j in range(sheet.width))
-        st.add(13, f"CASE WHEN NOT _ok THEN [{cells}] END AS _raw")
-        keep += ["_raw", f"{sheet.blank_sql()} AS _blank", f"{sheet.spare_sql()} AS _spare"]
-        con.execute(f"CREATE TEMP TABLE {chk}_t AS {st.sql(sheet.source, keep)}")
         con.execute(
             f"CREATE TEMP VIEW {chk} AS SELECT rowid + 1 AS _row, * EXCLUDE (_blank, _spare) FROM {chk}_t "
             f"WHERE NOT _blank AND rowid + 1 > {match.last_header_row}"
         )
     else:
-        where = f"(SELECT * FROM {source} WHERE _row > {match.last_header_row})"
-        con.execute(f"CREATE TEMP TABLE {chk}_t AS {st.sql(where, ['_row', *keep])}")
         con.execute(f"CREATE TEMP VIEW {chk} AS SELECT * FROM {chk}_t")
+    errors = [f"e_{i}" for i in range(len(fields))]
+    _mark_numeric_ids(con, sheet, chk, fields, soft)
     seconds["check"] = time.perf_counter() - started
     started = time.perf_counter()
     # one pass: rows, rejected rows and warnings
@@ -229,10 +238,14 @@ def check(
     if dup:
         dups = _one(con, f"SELECT count(*) FROM {dup}")
         rule_counts["duplicate"] = dups
+        # a duplicate is rejected: marked in place, so that writing the accepted rows needs no join
+        row = "rowid + 1" if sheet.streamed else "_row"
+        con.execute(f"UPDATE {chk}_t SET _ok = false WHERE {row} IN (SELECT _row FROM {dup})")
         if sheet.streamed:
+            cells = ", ".join(f"c{j}" for j in range(sheet.width))
             con.execute(
-                f"CREATE TEMP TABLE {chk}_dupraw AS SELECT _row, [{', '.join(f'c{j}' for j in range(sheet.width))}] "
-                f"AS _raw FROM ({sheet.rows_sql(f'SELECT _row FROM {dup}')})"
+                f"CREATE TEMP TABLE {chk}_dupraw AS SELECT _row, [{cells}] AS _raw "
+                f"FROM ({sheet.rows_sql(f'SELECT _row FROM {dup}')})"
             )
     seconds["duplicates"] = time.perf_counter() - started
     return Checked(sheet, match, chk, dup, rows_in, bad + dups, warnings, rule_counts, seconds)
@@ -247,21 +260,25 @@ def spare_used(con: duckdb.DuckDBPyConnection, checked: Checked) -> int | None:
     return None if found is None else int(found)
 
 
-def _numeric_flags(con: duckdb.DuckDBPyConnection, sheet: RawSheet, id_cols: list[int]) -> dict[int, str]:
-    """Per ID column, an SQL condition true for the rows whose cell was stored as a number (xlsx)."""
-    numeric = sheet.numeric_rows(id_cols)
-    if not any(len(rows) for rows in numeric.values()):
-        return {}
-    source = sheet.table
-    parts = [
-        pa.table({"col": pa.array([col] * len(rows), pa.int64()), "_row": pa.array(rows)})
-        for col, rows in numeric.items()
-        if len(rows)
-    ]
-    con.register(f"{source}_numarrow", pa.concat_tables(parts))
-    con.execute(f"CREATE TEMP TABLE {source}_num AS SELECT * FROM {source}_numarrow")
-    con.unregister(f"{source}_numarrow")
-    return {col: f"(_row IN (SELECT _row FROM {source}_num WHERE col = {col}))" for col in numeric}
+def _mark_numeric_ids(
+    con: duckdb.DuckDBPyConnection, sheet: RawSheet, chk: str, fields: list, soft: bool
+) -> None:
+    """Reject the rows whose ID-number cell was stored as a number (xlsx): its last digits are lost.
+    Done in place after the check, so that the check itself has no join (joins lose the file order)."""
+    numeric = sheet.numeric_rows([col for f, col in fields if f.type == "id_number"])
+    for i, (f, col) in enumerate(fields):
+        rows = numeric.get(col)
+        if f.type != "id_number" or rows is None or not len(rows):
+            continue
+        name = f"{sheet.table}_num{i}"
+        con.register(f"{name}_arrow", pa.table({"_row": pa.array(rows, pa.int64())}))
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+        warning = f", w_{i} = NULL" if soft else ""
+        con.execute(
+            f"UPDATE {chk}_t SET e_{i} = {code('id_scientific_notation')}{warning}, _ok = false "
+            f"WHERE _row IN (SELECT _row FROM {name})"
+        )
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -313,9 +330,9 @@ def accepted_sql(checked: Checked, import_id: str, period: str) -> str:
         "CAST(_row AS BIGINT) AS _row",
         f"{_q(period)} AS _period",
     ]
-    where = "_ok" + (f" AND _row NOT IN (SELECT _row FROM {checked.dup})" if checked.dup else "")
-    # the check table is in file order (insertion order is preserved), so no sort is needed
-    return f"SELECT {', '.join(cols)} FROM {checked.chk} WHERE {where}"
+    # the check table is in file order (insertion order is preserved, the check has no join) and
+    # duplicates are marked in it, so no sort and no join is needed
+    return f"SELECT {', '.join(cols)} FROM {checked.chk} WHERE _ok"
 
 
 _TYPE_RULES = {
@@ -411,9 +428,7 @@ def quarantine_sql(checked: Checked, file_name: str) -> str:
         else "LEFT JOIN (SELECT NULL::BIGINT AS _row, NULL::BIGINT AS first) d ON false"
     )
     # the few rejected rows first, then the joins that describe them
-    rejected = f"(SELECT * FROM {checked.chk} WHERE NOT _ok" + (
-        f" OR _row IN (SELECT _row FROM {checked.dup}))" if checked.dup else ")"
-    )
+    rejected = f"(SELECT * FROM {checked.chk} WHERE NOT _ok)"
     if sheet.streamed:
         dupraw = f"LEFT JOIN {checked.chk}_dupraw dr ON dr._row = k._row" if checked.dup else ""
         cells = "coalesce(k._raw, dr._raw)" if checked.dup else "k._raw"
