@@ -58,3 +58,27 @@ def test_row_numbers_of_a_file_read_by_many_threads(
     }
     duplicates = {row: reason["first_row"] for row, reason in bad.items() if reason["rule"] == "duplicate"}
     assert duplicates == {row: row - 1 for row in range(2, 100002) if row % 1000 == 0 and (row - 1) % 997}
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_blank_lines_keep_row_numbers_across_transcoded_chunks(
+    tmp_path: Path, data: Path, parquet_rows, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """A GB18030 file with blank lines is transcoded in pieces (here 64 bytes, and in several processes):
+    a row's number is still its line in the file."""
+    monkeypatch.setattr(readers, "TRANSCODE_CHUNK", 64)
+    monkeypatch.setattr(readers, "PARALLEL_TRANSCODE_BYTES", 700 if parallel else 10**12)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    lines = ["结算单号,姓名,结算日期,就诊类型,医疗总费用,个人自付金额"]
+    for n in range(2, 400):
+        lines.append("" if n % 7 == 0 else " \t" if n % 11 == 0 else f"R{n},张三,2025-01-05,住院,1,1")
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("\n".join(lines).encode("gb18030") + b"\n")
+    r = import_file(data, path, period="2025-01")
+    got = parquet_rows(current_files(data, "medical_claim", "2025-01")[0])
+    expected = [n for n in range(2, 400) if n % 7 and n % 11]
+    assert [g["_row"] for g in got] == expected and [g["record_id"] for g in got] == [
+        f"R{n}" for n in expected
+    ]
+    # a line of only spaces and tabs is blank too: skipped, not counted
+    assert (r.rows_in, r.rows_quarantined) == (len(expected), 0)
