@@ -645,8 +645,9 @@ def numeric_cells_by_column(path: Path, xml: str) -> dict[int, np.ndarray]:
             chunk = f.read(1 << 24)
             data = tail + chunk
             cut = len(data) if not chunk else (data.rfind(b"</c>") + 4 if b"</c>" in data else 0)
-            for letters, row in _NUMERIC_CELL.findall(data, 0, cut):
-                found.setdefault(letters, []).append(row)
+            if b"<v>" in data:  # no value element, no number (a sheet of inline strings has none)
+                for letters, row in _NUMERIC_CELL.findall(data, 0, cut):
+                    found.setdefault(letters, []).append(row)
             tail = data[cut:]
             if not chunk:
                 break
