@@ -21,6 +21,7 @@ reference conversion; the tests compare both.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -188,8 +189,6 @@ def check(
     con: duckdb.DuckDBPyConnection, sheet: RawSheet, match: HeaderMatch, *, fast: bool = True
 ) -> Checked:
     """Convert and validate every data row of ``sheet``; count accepted, quarantined and warnings."""
-    import time
-
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     ds = match.dataset
