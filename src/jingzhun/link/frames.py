@@ -317,16 +317,9 @@ def derived(alias: str = "") -> str:
 
 def valid_sql(u: str) -> str:
     """SQL: is the upgraded 18-character number ``u`` (a column) a valid GB 11643 number? Same rules as
-    :func:`jingzhun.ids.check`, written over a column so no macro is expanded many times per row."""
-    from jingzhun.ids.core import PROVINCE_PREFIXES
-    from jingzhun.ids.sql import _check_char_sql
+    :func:`jingzhun.ids.check`; the one implementation is :func:`jingzhun.ids.sql.valid_sql`."""
+    from jingzhun.ids.sql import valid_sql as id_valid_sql
 
-    provinces = ", ".join(f"'{x}'" for x in sorted(PROVINCE_PREFIXES))
-    born = f"try_strptime(substr({u}, 7, 8), '%Y%m%d')"
-    return (
-        f"coalesce({u} IS NOT NULL AND substr({u}, 1, 2) IN ({provinces}) AND substr({u}, 3, 4) <> '0000' "
-        f"AND {born} IS NOT NULL AND year({born}) >= 1850 AND {born} <= current_date "
-        f"AND {_check_char_sql(u)} = substr({u}, 18, 1), false)"
-    )
+    return id_valid_sql(u)
 
 
