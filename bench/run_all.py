@@ -23,6 +23,7 @@ QUICK = {
     "bench_policy.py": ["--persons", "100000"],
     "bench_web.py": ["--persons", "20000", "--requests", "100"],
     "bench_engines.py": ["--persons", "20000"],
+    "bench_pipeline.py": ["--persons", "20000", "--months", "2", "--threads", "2"],
 }
 
 

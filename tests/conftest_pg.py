@@ -1,6 +1,8 @@
 """PostgreSQL for store tests: the server on 127.0.0.1:5432 when one answers (trust auth, user postgres),
-else (or with JINGZHUN_TEST_PG_THROWAWAY=1) a throwaway server started by pytest-postgresql (needs pg_ctl,
-found under /usr/lib/postgresql; PostgreSQL refuses to start as root).
+else (or with JINGZHUN_TEST_PG_THROWAWAY=1) a throwaway server of our own: ``initdb`` into a temporary
+folder and ``pg_ctl start`` on a free port, found under /usr/lib/postgresql (Debian's ``postgresql``
+package) or on PATH. PostgreSQL refuses to run as root, so as root the server runs as the ``postgres``
+system user (``runuser``).
 
 Each test session gets its own database (dropped at the end) and each test its own schema inside it.
 Import the fixtures into an area's conftest: ``from conftest_pg import ops_url, ...``.
@@ -12,28 +14,34 @@ import contextlib
 import datetime as dt
 import glob
 import os
+import pwd
 import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from argon2 import PasswordHasher
-from pytest_postgresql import factories
 
 from jingzhun.auth import passwords
 
-__all__ = ["fast_argon2", "jz_postgresql_proc", "ops_url", "ops_url_module", "pg_base_url"]
+__all__ = ["fast_argon2", "ops_url", "ops_url_module", "pg_base_url", "throwaway_postgres"]
 
 LOCAL = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
-def find_pg_ctl() -> str | None:
+def find_pg_bin() -> Path | None:
+    """The folder holding the newest ``pg_ctl`` and ``initdb``."""
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
         key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
     )
-    return found[-1] if found else shutil.which("pg_ctl")
+    ctl = found[-1] if found else shutil.which("pg_ctl")
+    return Path(ctl).parent if ctl else None
 
 
 def local_server_up() -> bool:
@@ -44,33 +52,61 @@ def local_server_up() -> bool:
         return False
 
 
-jz_postgresql_proc = factories.postgresql_proc(executable=find_pg_ctl() or "pg_ctl", port=None)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[dict[str, object]]:
+    """Start a private PostgreSQL server (trust auth, user ``postgres``) and stop it afterwards; yields
+    psycopg connection arguments for its ``postgres`` database."""
+    bindir = find_pg_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432 and no pg_ctl/initdb to start one")
+    prefix: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="jz-pg-"))
+    if os.geteuid() == 0:  # initdb and postgres refuse root
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", _free_port()
+
+    def run(*args: str) -> None:
+        done = subprocess.run([*prefix, *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {done.stdout}{done.stderr}")
+
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--no-sync")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        try:
+            yield {"host": "127.0.0.1", "port": port, "user": "postgres", "dbname": "postgres"}
+        finally:
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def pg_base_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def pg_base_url() -> Iterator[str]:
     """URL of a fresh database for this test session."""
-    if local_server_up() and not os.environ.get("JINGZHUN_TEST_PG_THROWAWAY"):
-        admin = dict(LOCAL)
-    else:
-        if find_pg_ctl() is None:
-            pytest.skip("no PostgreSQL server on 127.0.0.1:5432 and no pg_ctl to start one")
+    with contextlib.ExitStack() as stack:
+        if local_server_up() and not os.environ.get("JINGZHUN_TEST_PG_THROWAWAY"):
+            admin: dict[str, object] = dict(LOCAL)
+        else:
+            admin = stack.enter_context(throwaway_postgres())
+        name = f"jz_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(**admin, autocommit=True) as conn:  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            proc = request.getfixturevalue("jz_postgresql_proc")
-        except Exception as exc:  # e.g. pg_ctl refuses to run as root
-            pytest.skip(f"cannot start a throwaway PostgreSQL with {find_pg_ctl()}: {exc}")
-        admin = {"host": proc.host, "port": proc.port, "user": proc.user, "dbname": "postgres"}
-        if proc.password:
-            admin["password"] = proc.password
-    name = f"jz_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    password = f":{admin['password']}" if admin.get("password") else ""
-    try:
-        yield f"postgresql://{admin['user']}{password}@{admin['host']}:{admin['port']}/{name}"
-    finally:
-        with psycopg.connect(**admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            yield f"postgresql://{admin['user']}@{admin['host']}:{admin['port']}/{name}"
+        finally:
+            with psycopg.connect(**admin, autocommit=True) as conn:  # type: ignore[arg-type]
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     lockout_attempts: int = Field(default=5, ge=1, description="Failed logins before an account is locked.")
     lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
     token_hours: int = Field(default=12, ge=1, description="Lifetime of an API token or page session.")
+    threads: int | None = Field(
+        default=None, ge=1, description="Threads of the engine in a monthly run (default: every core)."
+    )
+    memory_limit: str | None = Field(
+        default=None,
+        description="Memory limit of the engine in a monthly run, e.g. '12GiB' (DuckDB spills to "
+        "temp_directory beyond it; default: DuckDB's 80% of RAM).",
+    )
+    temp_directory: Path | None = Field(
+        default=None, description="Where a monthly run spills to disk; default <data>/spill."
+    )
     cookie_name: str = "jingzhun_session"
     cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only.")
 
@@ -71,6 +82,11 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))
         return path.read_text().strip()
+
+    @property
+    def spill_directory(self) -> Path:
+        """``temp_directory``, or ``spill`` in the data folder."""
+        return Path(self.temp_directory) if self.temp_directory else Path(self.data) / "spill"
 
     def time_limit_days(self, region_code: str) -> int:
         """Days allowed from first clue to confirmation for a case in ``region_code``: the longest

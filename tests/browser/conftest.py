@@ -51,7 +51,9 @@ def month(tmp_path_factory):
     found = regions.load_csv(synth / "regions.csv")
     regions.save_reference(found, data)
     import_files(data, [synth / "2025-01"], user="setup")
-    run_period(data, "2025-01")
+    # January's alerts are not handed to cases, so that the inbox also offers to open a case by hand
+    # (February's run, started from the page, hands its new alerts over: see docs/WORKFLOW.md)
+    run_period(data, "2025-01", handoff=False)
     township = next(r.code for r in found if regions.level_of(r.code) == "township")
     county = next(r.code for r in found if regions.level_of(r.code) == "county")
     villages = [

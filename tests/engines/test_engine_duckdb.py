@@ -31,8 +31,9 @@ rules:
     when: any(member where member.age between 6 and 15)
 """
 
-# (duckdb, spark) fragments of the rule's SELECT or of the flags query (where record ids are listed, for
-# fired rows only): golden pairs, in the spirit of sqlglot's validate_all.
+# (duckdb, spark) fragments of the plan (the shared aggregate tables, the stage computing the rule, the
+# record-id lists aggregated for fired rows only) or of the flags query: golden pairs, in the spirit of
+# sqlglot's validate_all.
 GOLDEN = {
     "trigger.oop": [
         (
@@ -42,12 +43,12 @@ GOLDEN = {
             "(s2.visit_type = '住院')) AS c0",
         ),
         (
-            "LIST_SORT(ARRAY_AGG(s104.record_id) FILTER(WHERE s104.claim_date >=",
-            "ARRAY_SORT(COLLECT_LIST(s104.record_id) FILTER(WHERE s104.claim_date >=",
+            "LIST_SORT(ARRAY_AGG(s9.record_id) FILTER(WHERE s9.claim_date >=",
+            "ARRAY_SORT(COLLECT_LIST(s9.record_id) FILTER(WHERE s9.claim_date >=",
         ),
         (
-            "s104.household_id IN (SELECT entity_id FROM jz_r_trigger__oop WHERE fired)",
-            "s104.household_id IN (SELECT entity_id FROM jz_r_trigger__oop WHERE fired)",
+            "s9.household_id IN (SELECT entity_id FROM jz_s0_household WHERE f0)",
+            "s9.household_id IN (SELECT entity_id FROM jz_s0_household WHERE f0)",
         ),
     ],
     "monitor.low": [
@@ -56,14 +57,22 @@ GOLDEN = {
             "CASE WHEN h.province_code = '52' THEN 7200 ELSE 6000 END",
         ),
         (
-            "LEFT JOIN jz_r_trigger__oop AS r1 ON r1.entity_id = h.household_id",
-            "LEFT JOIN jz_r_trigger__oop AS r1 ON r1.entity_id = h.household_id",
+            "LEFT JOIN jz_s0_household AS r7 ON r7.entity_id = h.household_id",
+            "LEFT JOIN jz_s0_household AS r7 ON r7.entity_id = h.household_id",
+        ),
+        (
+            "NOT COALESCE(r7.f0, FALSE)",
+            "NOT COALESCE(r7.f0, FALSE)",
         ),
     ],
     "tag.kids": [
         (
-            "COUNT(*) FILTER(WHERE (s2.age BETWEEN 6 AND 15)) AS c0",
-            "COUNT(*) FILTER(WHERE (s2.age BETWEEN 6 AND 15)) AS c0",
+            "COUNT(*) FILTER(WHERE (s5.age BETWEEN 6 AND 15)) AS c0",
+            "COUNT(*) FILTER(WHERE (s5.age BETWEEN 6 AND 15)) AS c0",
+        ),
+        (
+            "FROM (SELECT m.person_id, m.household_id, 2025 - YEAR(m.birth_date)",
+            "FROM (SELECT m.person_id, m.household_id, 2025 - YEAR(m.birth_date)",
         ),
     ],
 }
@@ -79,7 +88,7 @@ def validate_all(trees: list[exp.Expression], write: dict[str, str]) -> None:
 def test_golden_sql(rule_id: str) -> None:
     plan = compile_set(load_text(RULES), "2025-06")
     for duck, spark in GOLDEN[rule_id]:
-        validate_all([plan.rules[rule_id].tree, plan.flags], {"duckdb": duck, "spark": spark})
+        validate_all([t for _, t in plan.steps] + [plan.flags], {"duckdb": duck, "spark": spark})
 
 
 def test_compiled_rules_run_on_duckdb() -> None:

@@ -118,3 +118,119 @@ def test_sql_reason_on_null_is_empty():
         "empty",
         True,
     )
+
+
+# --- SQL/Python parity on awkward input (hypothesis) ---------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jingzhun.ids.sql import stages, valid_sql  # noqa: E402
+
+_PIECES = [
+    *list("0123456789Xx.Ee+-"),
+    "０",
+    "１",
+    "９",
+    "ｘ",
+    " ",
+    "\u3000",
+    "\xa0",
+    "\t",
+    "'",
+    '"',
+    "“",
+    "A",
+]
+
+
+def _mutated(first17: str, hows: list[int], extra: str) -> str:
+    """A number built from ``first17`` with its check character, then changed by each of ``hows``."""
+    value = first17 + ids.check_character(first17)
+    for how in hows:
+        value = [
+            lambda v: v[:17] + extra[:1],  # any last character
+            lambda v: v[:6] + v[8:17],  # the old 15-digit form
+            lambda v: v[:2] + "0000" + v[6:],  # county 0000
+            lambda v: v[:8] + extra + v[8:],  # junk inside
+            lambda v: v[:9] + "X" + v[10:],  # X in the middle
+            lambda v: v.lower().replace("1", "１"),  # full width, lower case
+            lambda v: f"{int(v[:17]) / 1e17:.5f}E+17" if v[:17].isdigit() else v,  # spreadsheet number
+            lambda v: v[: len(extra) + 14],  # cut
+        ][how](value)
+    return value
+
+
+_numbers = st.builds(
+    _mutated,
+    st.builds(
+        lambda area, y, m, d, seq: f"{area}{y:04d}{m:02d}{d:02d}{seq:03d}",
+        st.sampled_from(["110105", "520102", "990101", "110000", "000000", "440524"]),
+        st.integers(1800, 2100),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.integers(0, 999),
+    ),
+    st.lists(st.integers(0, 7), max_size=3),
+    st.text(alphabet=_PIECES, max_size=3),
+)
+_junk = st.text(alphabet=_PIECES, max_size=22)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_numbers, _junk), min_size=1, max_size=120))
+def test_sql_reason_and_upgrade_equal_python_on_awkward_input(values):
+    for s, reason, upgraded, macro_reason, macro_upgraded, normalised, valid_u in _sql_rows(values):
+        py = ids.check(s)
+        assert reason == py.reason == macro_reason, s
+        assert upgraded == macro_upgraded, s
+        assert normalised == ids.normalise(s), s
+        assert valid_u == py.valid, s
+        if py.valid:
+            assert upgraded == py.normalised, s
+
+
+def _sql_rows(values):
+    con = duckdb.connect()
+    install_macros(con)
+    con.execute("CREATE TABLE t AS SELECT * FROM unnest($1) WITH ORDINALITY AS x(s, i)", [values])
+    query = "t"
+    for stage in stages("s", "x"):
+        query = f"(SELECT *, {', '.join(stage)} FROM {query})"
+    return con.execute(
+        f"SELECT s, x_r, x_u, jz_id_reason(s), jz_id_upgrade(s), jz_id_normalise(s), {valid_sql('x_u')} "
+        f"FROM {query} ORDER BY i"
+    ).fetchall()
+
+
+def test_sql_equals_python_on_every_pair_of_changes():
+    """Every base number (valid and invalid areas, birth dates, centuries) changed by every pair of the
+    changes of ``_mutated``: the staged columns and the macros answer exactly like ``ids.check``."""
+    bases = [
+        f"{area}{birth}{seq}"
+        for area in ("110105", "990101", "110000", "000000")
+        for birth in ("19491231", "19491331", "19490230", "18400101", "20991231", "20000229", "19000229")
+        for seq in ("002", "017")
+    ]
+    values = [
+        _mutated(base, list(hows), extra)
+        for base in bases
+        for hows in [(), *((a,) for a in range(8)), *((a, b) for a in range(8) for b in range(8))]
+        for extra in ("", "7", "x ")
+    ]
+    rows = _sql_rows(values)
+    assert len(rows) == len(values) > 10_000
+    reasons = set()
+    for s, reason, upgraded, macro_reason, macro_upgraded, normalised, valid_u in rows:
+        py = ids.check(s)
+        reasons.add(py.reason)
+        assert (reason, macro_reason, upgraded, normalised, valid_u) == (
+            py.reason,
+            py.reason,
+            macro_upgraded,
+            ids.normalise(s),
+            py.valid,
+        ), s
+        if py.valid:
+            assert upgraded == py.normalised, s
+    assert reasons == {None, *ids.REASONS} - {"empty"}

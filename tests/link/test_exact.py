@@ -97,7 +97,8 @@ def test_output_is_ordered_and_deterministic():
 
 def test_vectorised_validity_agrees_with_the_reference_checker():
     from jingzhun import ids
-    from jingzhun.link.frames import install, valid_sql
+    from jingzhun.link import sql as q
+    from jingzhun.link.frames import valid_sql
 
     samples = [
         "11010519491231002X",
@@ -112,7 +113,7 @@ def test_vectorised_validity_agrees_with_the_reference_checker():
         "440524188001010014",
     ]
     con = duckdb.connect()
-    install(con)
     con.register("s", pa.table({"v": samples}))
-    got = con.sql(f"SELECT {valid_sql('u')} FROM (SELECT jz_link_id(v) AS u FROM s)").fetchall()
+    upgraded = f"SELECT {q.id_upgrade_normalised('n')} AS u FROM (SELECT {q.id_normalised_or_self('v')} AS n FROM s)"
+    got = con.sql(f"SELECT {valid_sql('u')} FROM ({upgraded})").fetchall()
     assert [g[0] for g in got] == [ids.is_valid(v) for v in samples]

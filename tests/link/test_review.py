@@ -77,4 +77,28 @@ def test_fingerprint_is_stable_across_months(con, synthetic):
     a = link_feed_result(con, "members", "feed", cfg).links
     b = link_feed_result(con, "members", "feed", cfg).links
     assert a.column("fingerprint").to_pylist() == b.column("fingerprint").to_pylist()
-    assert all(len(f) == 64 for f in a.column("fingerprint").to_pylist())
+    for row in a.to_pylist():
+        if row["method"] == "exact" and row["band"] == "accepted":
+            assert row["fingerprint"] is None  # linked by a unique number: no decision can apply
+        else:
+            assert len(row["fingerprint"]) == 64
+
+
+def test_fingerprint_is_the_documented_hash_so_stored_decisions_keep_applying(con, synthetic):
+    """sha256 of name_norm | ID text | YYYYMMDD | sex | region code, as stored with every decision."""
+    import hashlib
+
+    from jingzhun.link.normalise import normalise_name
+
+    _reg, records, _truth = synthetic
+    links = {r["record_id"]: r for r in link_feed_result(con, "members", "feed", config()).links.to_pylist()}
+    checked = 0
+    for rec in records.to_pylist():
+        if rec["id_number"] is not None or rec["id_number_raw"] is not None:
+            continue  # without a number: no upgrade or validity involved
+        fields = [normalise_name(rec["name"]), "", rec["birth_date"].strftime("%Y%m%d") if rec["birth_date"] else "",
+                  rec["sex"] or "", rec["region_code"] or ""]
+        expected = hashlib.sha256("|".join(fields).encode()).hexdigest()
+        assert links[rec["record_id"]]["fingerprint"] == expected
+        checked += 1
+    assert checked > 50

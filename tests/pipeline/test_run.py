@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jingzhun.errors import JingzhunError
 from jingzhun.ops import open_store
@@ -48,13 +48,24 @@ def test_two_months_in_sequence_diff_against_the_previous_run(ran):
 
 
 def test_rerun_is_idempotent_and_forced_rerun_gives_the_same_hash(data):
+    from jingzhun.ops.models import CaseAlert, CaseEvent, MonitoringCase
+
+    def counts():
+        with _store(data).session() as session:
+            return [session.scalar(select(func.count()).select_from(t)) for t in (MonitoringCase, CaseEvent, CaseAlert)]
+
     first = run_period(data, MONTHS[0])
+    handed = counts()
+    assert handed[0] > 0 and first.handoff.counts["cases_opened"] == handed[0]
     again = run_period(data, MONTHS[0])
     assert again.status == "unchanged" and again.run_id == first.run_id
     forced = run_period(data, MONTHS[0], force=True)
     assert forced.run_id != first.run_id
     assert forced.result_hash == first.result_hash
     assert current_run(_store(data), MONTHS[0]).id == forced.run_id
+    # the alerts were handed to the case workflow once, not once per run
+    assert counts() == handed
+    assert forced.handoff.counts["cases_opened"] == 0 and forced.handoff.counts["already_handed"] > 0
 
 
 def test_a_failing_run_leaves_the_previous_results_intact(data, monkeypatch):

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jingzhun.audit import Actor, jsonable, record
@@ -275,7 +276,12 @@ class CaseService:
                 version=1,
             )
             session.add(case)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:  # opened by someone else (or the alert handoff) in the meantime
+                raise WorkflowError(
+                    f"该户已有在办案件 / household {household_id} already has an open case"
+                ) from None
             session.add(
                 CaseEvent(
                     case_id=case.id,

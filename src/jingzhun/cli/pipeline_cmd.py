@@ -1,4 +1,5 @@
-"""`jingzhun run`, `jingzhun runs list|show`, `jingzhun export`, `jingzhun whatif` (explain: `jingzhun policy explain`)."""
+"""`jingzhun run`, `jingzhun runs list|show|handoff`, `jingzhun export`, `jingzhun whatif` (explain: `jingzhun policy
+explain`)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,34 @@ def print_run_summary(console: Console, outcome: Any) -> None:
     )
 
 
+HANDOFF_ZH = {"done": "已推送", "pending": "待推送", "failed": "推送失败", "skipped": "未推送",
+              "superseded": "已被替代"}
+
+
+def print_handoffs(console: Console, handoffs: list[Any]) -> bool:
+    """Print what the alert handoffs did; False when one failed."""
+    ok = True
+    for h in handoffs:
+        if h.status == "failed":
+            ok = False
+            console.print(f"[red]预警推送失败 handoff failed[/] {h.run_id}: {h.error}")
+        elif h.status == "done":
+            c = h.counts
+            console.print(
+                f"预警推送 handoff {h.run_id}: 新立线索案件 cases opened [bold]{c.get('cases_opened', 0)}[/] · "
+                f"在办案件新增预警 noted on open cases {c.get('new_noted', 0)} · "
+                f"预警解除记录 cleared noted {c.get('cleared_noted', 0)} · "
+                f"此前已推送 handed before {c.get('already_handed', 0)}"
+            )
+        elif h.status == "superseded":
+            console.print(f"预警推送 handoff {h.run_id}: 已被同期新运行替代 superseded by {h.counts.get('superseded_by')}")
+    return ok
+
+
+def _handoff_json(handoffs: list[Any]) -> list[dict[str, Any]]:
+    return [{"run_id": h.run_id, "status": h.status, "counts": h.counts, "error": h.error} for h in handoffs]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
@@ -45,8 +74,18 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Run again even if inputs and policies are unchanged."),
         user: str = typer.Option("cli", "--user"),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+        no_handoff: bool = typer.Option(False, "--no-handoff", help="Do not turn new alerts into cases now "
+                                        "(later: jingzhun runs handoff RUN)."),
+        threads: int = typer.Option(None, "--threads", help="Engine threads (default JINGZHUN_THREADS, else "
+                                    "every core)."),
+        memory_limit: str = typer.Option(None, "--memory-limit", help="Engine memory limit, e.g. 12GiB (default "
+                                         "JINGZHUN_MEMORY_LIMIT); beyond it the run spills to disk."),
     ) -> None:
-        """The monthly run: snapshot, link, evaluate, conflicts, diff against last month, write results."""
+        """The monthly run: snapshot, link, evaluate, conflicts, diff against last month, write results, and
+        hand new alerts to the case workflow (部门筛查预警: a clue case per household, assigned to its village).
+
+        Exits with status 3 when the run is done but handing its alerts over failed (retried by the next
+        run or `jingzhun runs handoff RUN`)."""
         from jingzhun.pipeline import STAGES, run_period
 
         console = Console(stderr=as_json)
@@ -59,13 +98,19 @@ def register(app: typer.Typer) -> None:
                            description=f"{period} {stage} {message}".strip())
 
             outcome = run_period(data, period, policy_dir=policy_set, link_config_dir=link_config,
-                                 engine_name=engine, user=user, force=force, progress=progress)
+                                 engine_name=engine, user=user, force=force, progress=progress,
+                                 handoff=not no_handoff, threads=threads, memory_limit=memory_limit)
         if as_json:
             typer.echo(json.dumps({"run_id": outcome.run_id, "period": outcome.period, "status": outcome.status,
                                    "result_hash": outcome.result_hash, "stages": outcome.stages,
-                                   "summary": outcome.summary}, ensure_ascii=False, indent=2, default=str))
+                                   "summary": outcome.summary, "handoffs": _handoff_json(outcome.handoffs)},
+                                  ensure_ascii=False, indent=2, default=str))
+            ok = all(h.status != "failed" for h in outcome.handoffs)
         else:
             print_run_summary(console, outcome)
+            ok = print_handoffs(console, outcome.handoffs)
+        if not ok:
+            raise typer.Exit(3)
 
     runs = typer.Typer(help="The run ledger.", no_args_is_help=True)
     app.add_typer(runs, name="runs")
@@ -81,15 +126,19 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps([{"run_id": r.id, "period": r.period, "status": r.status, "engine": r.engine,
                                     "started_at": r.started_at.isoformat(), "result_hash": r.result_hash,
-                                    "alerts": (r.summary or {}).get("alerts")} for r in records],
+                                    "alerts": (r.summary or {}).get("alerts"), "handoff_status": r.handoff_status,
+                                    "handoff": r.handoff} for r in records],
                                   ensure_ascii=False, indent=2))
             return
         table = Table("运行 run", "期别 period", "状态 status", "引擎 engine", "开始 started", "新增预警 new",
-                      "结果哈希 result hash")
+                      "预警推送 handoff", "结果哈希 result hash")
         for r in records:
             alerts = (r.summary or {}).get("alerts", {})
+            handoff = HANDOFF_ZH.get(r.handoff_status or "", "—")
+            if r.handoff_status == "done":
+                handoff += f" {(r.handoff or {}).get('cases_opened', 0)}"
             table.add_row(r.id, r.period, r.status, r.engine, r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-                          str(alerts.get("new", "")), (r.result_hash or "")[:16])
+                          str(alerts.get("new", "")), handoff, (r.result_hash or "")[:16])
         Console().print(table)
 
     @runs.command("show")
@@ -105,7 +154,33 @@ def register(app: typer.Typer) -> None:
             "policy_set_hash": r.policy_set_hash, "result_hash": r.result_hash, "error": r.error,
             "started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat() if r.finished_at else None,
             "stages": r.stages, "summary": r.summary, "inputs": r.input_hashes,
+            "handoff_status": r.handoff_status, "handoff": r.handoff,
         }, ensure_ascii=False, indent=2, default=str))
+
+    @runs.command("handoff")
+    def runs_handoff(
+        run_id: str = typer.Argument(None, help="Run id; default: every run whose handoff is pending or failed."),
+        data: Path = DATA,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Hand a run's new alerts to the case workflow (部门筛查预警), or finish the handoffs left pending or
+        failed. Idempotent: alerts handed over before are not handed over again."""
+        from jingzhun.ops import open_store
+        from jingzhun.pipeline.handoff import hand_off_pending, hand_off_run
+        from jingzhun.store import DataFolder
+
+        store = open_store(DataFolder(data).ops_url)
+        handoffs = [hand_off_run(data, run_id, store)] if run_id else hand_off_pending(data, store)
+        if as_json:
+            typer.echo(json.dumps(_handoff_json(handoffs), ensure_ascii=False, indent=2, default=str))
+            ok = all(h.status != "failed" for h in handoffs)
+        else:
+            console = Console()
+            if not handoffs:
+                console.print("没有待推送的运行 / no handoff is pending")
+            ok = print_handoffs(console, handoffs)
+        if not ok:
+            raise typer.Exit(3)
 
     @app.command("export")
     def export_cmd(

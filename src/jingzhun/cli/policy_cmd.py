@@ -104,7 +104,8 @@ def register(app: typer.Typer) -> None:
         plan = compile_set(load(path), period)
         if rule_id not in plan.rules:
             raise JingzhunError(f"no rule {rule_id!r}")
-        typer.echo(plan.rules[rule_id].tree.sql(dialect=dialect, pretty=True))
+        for name, tree in plan.rule_steps(rule_id):
+            typer.echo(f"-- {name}\n{tree.sql(dialect=dialect, pretty=True)};\n")
 
     @group.command("docs")
     def docs_cmd(

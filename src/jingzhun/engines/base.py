@@ -36,6 +36,8 @@ class Engine(ABC):
     SUPPORTS_AGG_FILTER: ClassVar[bool] = True
     #: Relations can be registered straight from Parquet paths.
     SUPPORTS_PARQUET: ClassVar[bool] = True
+    #: Resource options the constructor takes (``threads``, ``memory_limit``, ``temp_directory``).
+    RESOURCE_OPTIONS: ClassVar[tuple[str, ...]] = ()
 
     def sql(self, tree: exp.Expr) -> str:
         """The tree as SQL text in this engine's dialect."""
@@ -92,6 +94,18 @@ class Engine(ABC):
 
     @abstractmethod
     def _create_view_sql(self, name: str, select_sql: str) -> str: ...
+
+    def splink_api(self) -> Any:
+        """A Splink ``DatabaseAPI`` working in this engine's catalogue, for probabilistic linkage.
+
+        Contract (``jingzhun.link.probabilistic`` relies on it): relations registered or materialized on
+        this engine can be passed to ``api.register(name)`` by name, and the tables Splink creates
+        (``SplinkDataFrame.physical_name``) can be queried by trees run on this engine. Engines that
+        cannot run Splink keep this default, which refuses with a clear error.
+        """
+        raise JingzhunError(
+            f"引擎不支持概率匹配 / engine {type(self).__name__} cannot run probabilistic linkage (Splink)"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine's resources."""

@@ -31,6 +31,7 @@ def _ident(name: str) -> str:
 
 class DuckDBEngine(Engine):
     DIALECT: ClassVar[str] = "duckdb"
+    RESOURCE_OPTIONS: ClassVar[tuple[str, ...]] = ("threads", "memory_limit", "temp_directory")
 
     def __init__(
         self,
@@ -38,12 +39,18 @@ class DuckDBEngine(Engine):
         *,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
     ):
+        """``memory_limit`` (e.g. ``"12GiB"``): DuckDB spills to ``temp_directory`` beyond it (by default
+        DuckDB's own: ``.tmp`` in the working directory)."""
         self.con = connection or duckdb.connect()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
+        if temp_directory:
+            Path(temp_directory).mkdir(parents=True, exist_ok=True)
+            self.con.execute("SET temp_directory = ?", [str(temp_directory)])
         self._arrow: dict[str, pa.Table] = {}
         self._views: set[str] = set()
         self._temps: set[str] = set()
@@ -103,6 +110,12 @@ class DuckDBEngine(Engine):
 
     def _fetch_arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def splink_api(self) -> Any:
+        """Splink's ``DuckDBAPI`` on this engine's connection (see :meth:`Engine.splink_api`)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.con)
 
     def close(self) -> None:
         self.con.close()

@@ -1,6 +1,15 @@
 """Text → canonical value, as DuckDB SQL: one macro per field type, and per field the expressions of its
 value and of the rule it breaks (NULL when none). Whole columns are converted at once; no Python per row.
 
+Two paths give the same answers (tested on random awkward input):
+
+- the *reference* path (:func:`norm_sql` → :func:`parse_sql` → :func:`value_sql`) accepts every spelling
+  below; its string functions and regular expressions are slow;
+- the *fast* path (:func:`fast_sql`) answers the common clean spellings (an ISO date, ``2024/1/5``,
+  ``20240105``, an Excel serial, ``2024年1月5日``, ``1,234.50``, a canonical enum label, a 12-digit
+  code ...) with one cast or one regular expression, and says NULL for everything else, which then takes
+  the reference path. A fast answer is only ever a *valid* value, so a NULL never hides an error.
+
 Accepted spellings
 - numbers: thousands separators ("1,234.50"), full-width digits, a currency sign or 元;
 - dates: 2024-01-05, 2024/1/5, 2024.1.5, 20240105, 2024年1月5日, a time after the date, Excel serial
@@ -23,8 +32,9 @@ from __future__ import annotations
 from typing import Any
 
 from jingzhun.catalog import ENUM_ALIASES, ENUMS, Dataset, Field
-from jingzhun.ids.core import PROVINCE_PREFIXES, WEIGHTS
 from jingzhun.ids.sql import install_macros as install_id_macros
+from jingzhun.ids.sql import valid_date_sql
+from jingzhun.ingest.rules import RULES
 
 _FW = "'０１２３４５６７８９．－＋'"
 _ASCII = "'0123456789.-+'"
@@ -38,6 +48,12 @@ def _q(text: str) -> str:
 
 def _list(values: tuple[str, ...]) -> str:
     return ", ".join(_q(v) for v in values)
+
+
+def _bool_sql(s: str) -> str:
+    # a simple CASE, not IN (...): DuckDB turns a long IN list into a join, which loses the file order
+    whens = [f"WHEN {_q(v)} THEN true" for v in _TRUE] + [f"WHEN {_q(v)} THEN false" for v in _FALSE]
+    return f"CASE {s} {' '.join(whens)} END"
 
 
 def enum_map(enum: str) -> dict[str, str]:
@@ -94,8 +110,7 @@ def macro_sql() -> list[str]:
         "WHEN regexp_matches(n, '^(?:\\d{5}(\\.\\d+)?)$') THEN strftime(jz_date_x(n), '%Y-%m') END",
         "CREATE OR REPLACE MACRO jz_month(s) AS jz_month_x(regexp_replace(jz_date_n(s), '-$', ''))",
         # booleans
-        f"CREATE OR REPLACE MACRO jz_bool(s) AS CASE WHEN lower(jz_t(s)) IN ({_list(_TRUE)}) THEN true "
-        f"WHEN lower(jz_t(s)) IN ({_list(_FALSE)}) THEN false END",
+        f"CREATE OR REPLACE MACRO jz_bool(s) AS {_bool_sql('lower(jz_t(s))')}",
         # region codes
         "CREATE OR REPLACE MACRO jz_region_n(n) AS CASE "
         "WHEN regexp_matches(n, '^(?:\\d{2}|\\d{4}|\\d{6}|\\d{9}|\\d{12})$') AND NOT starts_with(n, '00') "
@@ -106,32 +121,10 @@ def macro_sql() -> list[str]:
         "CREATE OR REPLACE MACRO jz_mask(s) AS CASE WHEN length(s) > 8 "
         "THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) ELSE repeat('*', length(s)) END",
     ]
-    stmts.append(_fast_id_reason_macro())
     for enum in ENUMS:
         pairs = ", ".join(f"{_q(k)}: {_q(v)}" for k, v in enum_map(enum).items())
         stmts.append(f"CREATE OR REPLACE MACRO jz_enum_{enum}(s) AS (MAP {{{pairs}}})[lower(jz_t(s))]")
     return stmts
-
-
-def _fast_id_reason_macro() -> str:
-    """``jz_fid_reason(u, k)``: the reason code of a well-formed 18-character number ``u`` whose first 17
-    digits are the integer ``k``, in integer arithmetic (several times faster than string slicing). It
-    answers like ``jz_id_reason`` for such numbers (a test compares both)."""
-    digit = [f"((k // {10 ** (16 - i)}) % 10)" for i in range(17)]
-    total = " + ".join(f"{w} * {d}" for w, d in zip(WEIGHTS, digit, strict=True))
-    ymd = "((k // 1000) % 100000000)"
-    y, m, d = f"({ymd} // 10000)", f"(({ymd} // 100) % 100)", f"({ymd} % 100)"
-    leap = f"(({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0)"
-    feb = f"(CASE WHEN {leap} THEN 29 ELSE 28 END)"
-    days = f"(CASE WHEN {m} = 2 THEN {feb} ELSE 30 + (({m} + {m} // 8) % 2) END)"
-    provinces = ", ".join(sorted(PROVINCE_PREFIXES))
-    return (
-        "CREATE OR REPLACE MACRO jz_fid_reason(u, k) AS CASE "
-        f"WHEN k // {10**15} NOT IN ({provinces}) OR (k // {10**11}) % 10000 = 0 THEN 'area_code' "
-        f"WHEN NOT ({m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND {days} AND {y} >= 1850 "
-        f"AND {ymd} <= CAST(strftime(current_date, '%Y%m%d') AS BIGINT)) THEN 'birth_date' "
-        f"WHEN substr('10X98765432', (({total}) % 11) + 1, 1) <> right(u, 1) THEN 'check_digit' END"
-    )
 
 
 def install(con: Any) -> None:
@@ -159,16 +152,99 @@ def sql_type(f: Field) -> str:
 
 
 # Conversion happens in stages, each a projection over the previous one's columns, so that no large
-# expression is repeated (macros expand textually): t (trimmed text) → n (normalised text) → x (parsed)
-# → v (value) / r (ID reason) → e (rule broken).
+# expression is repeated (macros expand textually): t (trimmed text) → f (fast value) → n (normalised
+# text) → x (parsed) → v (value) → e (rule broken). ID numbers go through jingzhun.ids.sql.stages.
 
 
-_CLEAN_ID = "regexp_matches({t}, '^\\d{{17}}[\\dX]$')"
+def trim_sql(c: str) -> str:
+    """Trimmed text of a raw cell; NULL when empty."""
+    return f"jz_t({c})"
+
+
+def id_text_sql(t: str) -> str:
+    """An ID number as sent, without the spreadsheet tricks ``="..."`` and a leading apostrophe (the same
+    as the ``jz_id_text`` macro, on trimmed text)."""
+    return f"CASE WHEN starts_with({t}, '=') OR starts_with({t}, '''') THEN substr({t}, 2) ELSE {t} END"
+
+
+_DATE_LO, _DATE_HI = "DATE '1850-01-01'", "DATE '2100-12-31'"
+
+
+def _in_range(d: str) -> str:
+    return f"CASE WHEN {d} BETWEEN {_DATE_LO} AND {_DATE_HI} THEN {d} END"
+
+
+def fast_helpers(f: Field, c: str, h: str) -> list[str]:
+    """Columns (``expr AS name``, names starting with ``h``) that the fast path of ``f`` needs; computed
+    one stage before it."""
+    if f.type == "date":
+        separated = f"contains({c}, '-') OR contains({c}, '/')"
+        digits8 = f"strlen({c}) = 8 AND NOT ({separated})"
+        return [
+            f"CASE WHEN {separated} THEN TRY_CAST({c} AS DATE) END AS {h}d",
+            f"CASE WHEN {digits8} THEN TRY_CAST({c} AS INTEGER) END AS {h}q",
+        ]
+    return []
+
+
+def fast_sql(f: Field, c: str, h: str) -> str | None:
+    """The value of the common clean spellings of ``f`` from its *raw* cell ``c`` (and the helper columns
+    ``h...`` of :func:`fast_helpers`); NULL for anything else, which then takes the reference path.
+
+    Every non-NULL answer is the reference path's value (for the trimmed text) and is valid (in range, a
+    real date ...), so the cell needs no trimming and breaks no rule but a range. A failed TRY_CAST is
+    costly in DuckDB, so each spelling is recognised by a cheap test before anything is cast."""
+    match f.type:
+        case "int":
+            return f"CASE WHEN regexp_full_match({c}, '[+-]?[0-9]{{1,18}}') THEN CAST({c} AS BIGINT) END"
+        case "decimal":
+            return (
+                f"CASE WHEN contains({c}, ',') THEN TRY_CAST(replace({c}, ',', '') AS DECIMAL(18,2)) "
+                f"ELSE TRY_CAST({c} AS DECIMAL(18,2)) END"
+            )
+        case "date":
+            q = f"{h}q"
+            y, m, d = f"({q} // 10000)", f"(({q} // 100) % 100)", f"({q} % 100)"
+            ymd = (
+                f"CASE WHEN {q} BETWEEN 18500101 AND 21001231 AND {valid_date_sql(y, m, d)} "
+                f"THEN make_date({y}, {m}, {d}) END"
+            )
+            serial = f"DATE '1899-12-30' + CAST({c} AS INTEGER)"
+            zh = f"TRY_CAST(replace(replace(replace({c}, '年', '-'), '月', '-'), '日', '') AS DATE)"
+            return (
+                f"CASE WHEN {h}d IS NOT NULL THEN {_in_range(f'{h}d')} "
+                f"WHEN {q} IS NOT NULL THEN {ymd} "
+                f"WHEN strlen({c}) <= 5 AND regexp_full_match({c}, '[0-9]{{4,5}}') THEN {_in_range(serial)} "
+                f"WHEN contains({c}, '年') AND regexp_full_match({c}, '[0-9]{{4}}年[0-9]{{1,2}}月[0-9]{{1,2}}日') "
+                f"THEN {_in_range(zh)} END"
+            )
+        case "month":
+            year = f"CAST(left({c}, 4) AS INTEGER) BETWEEN 1900 AND 2100"
+            month = "CAST(substr({c}, {p}, 2) AS INTEGER) BETWEEN 1 AND 12"
+            return (
+                f"CASE WHEN regexp_full_match({c}, '[0-9]{{4}}-[0-9]{{2}}') THEN "
+                f"CASE WHEN {year} AND {month.format(c=c, p=6)} THEN {c} END "
+                f"WHEN regexp_full_match({c}, '[0-9]{{6}}') THEN "
+                f"CASE WHEN {year} AND {month.format(c=c, p=5)} THEN left({c}, 4) || '-' || substr({c}, 5, 2) END END"
+            )
+        case "bool":
+            return _bool_sql(c)
+        case "enum":
+            # every spelling the reference maps, written exactly so (lower case, no surrounding spaces)
+            mapping = enum_map(f.enum or "")
+            pairs = [(k, v) for k, v in mapping.items() if k == k.strip() and k == k.lower()]
+            pairs += [
+                (v, v) for v in ENUMS[f.enum or ""] if v != v.lower() and mapping[v.lower()] == v == v.strip()
+            ]
+            whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in pairs)
+            return f"CASE {c} {whens} END" if pairs else None
+        case "region_code":
+            return f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{11}}|0[1-9][0-9]{{10}}') THEN {c} END"
+    return None
 
 
 def norm_sql(f: Field, t: str) -> str:
-    """Normalised text of the field, from its trimmed text ``t``. The common clean case (plain ASCII,
-    an ISO date, a clean ID number) skips the slower string functions."""
+    """Normalised text of the field, from its trimmed text ``t`` (reference path)."""
     match f.type:
         case "int" | "decimal":
             slow = f"regexp_replace(jz_fw({t}), '[,，\\s¥￥元]', '', 'g')"
@@ -184,18 +260,12 @@ def norm_sql(f: Field, t: str) -> str:
         case "region_code":
             slow = f"regexp_replace(jz_fw({t}), '\\.0+$', '')"
             return f"CASE WHEN regexp_matches({t}, '^\\d{{12}}$') THEN {t} ELSE {slow} END"
-        case "id_number":
-            return f"CASE WHEN {_CLEAN_ID.format(t=t)} THEN {t} ELSE jz_id_normalise(jz_id_text({t})) END"
     return t
 
 
-def id_key_sql(n: str) -> str:
-    """The first 17 digits of a clean 18-character number as an integer (NULL otherwise)."""
-    return f"CASE WHEN {_CLEAN_ID.format(t=n)} THEN TRY_CAST(left({n}, 17) AS BIGINT) END"
-
-
 def parse_sql(f: Field, n: str, t: str) -> str:
-    """Parsed value from the normalised text ``n`` (and trimmed text ``t``); NULL when it does not parse."""
+    """Parsed value from the normalised text ``n`` (and trimmed text ``t``); NULL when it does not parse
+    (reference path)."""
     match f.type:
         case "int":
             return f"jz_int_n({n})"
@@ -208,7 +278,7 @@ def parse_sql(f: Field, n: str, t: str) -> str:
         case "month":
             return f"jz_month_x({n})"
         case "bool":
-            return f"CASE WHEN {n} IN ({_list(_TRUE)}) THEN true WHEN {n} IN ({_list(_FALSE)}) THEN false END"
+            return _bool_sql(n)
         case "enum":
             return (
                 f"(MAP {{{', '.join(f'{_q(k)}: {_q(v)}' for k, v in enum_map(f.enum or '').items())}}})[{n}]"
@@ -218,22 +288,14 @@ def parse_sql(f: Field, n: str, t: str) -> str:
                 f"CASE WHEN regexp_matches({n}, '^[1-9]\\d{{11}}$|^0[1-9]\\d{{10}}$') THEN {n} "
                 f"ELSE jz_region_n({n}) END"
             )
-        case "id_number":
-            return f"CASE WHEN {_CLEAN_ID.format(t=n)} THEN {n} ELSE jz_id_upgrade_n({n}) END"
     return n
 
 
 def value_sql(f: Field, x: str) -> str:
     """Final value from the parsed one (dates outside 1850–2100 are invalid)."""
     if f.type == "date":
-        return f"CASE WHEN {x} BETWEEN DATE '1850-01-01' AND DATE '2100-12-31' THEN {x} END"
+        return _in_range(x)
     return x
-
-
-def id_reason_sql(t: str, n: str, x: str, k: str) -> str:
-    """Reason code of an ID number (NULL: valid), from its text, normalised text, 18-character form and
-    the integer of its first 17 digits (:func:`id_key_sql`)."""
-    return f"CASE WHEN {k} IS NOT NULL THEN jz_fid_reason({x}, {k}) ELSE jz_id_reason_nu({t}, {n}, {x}) END"
 
 
 _TYPE_RULE = {
@@ -246,25 +308,57 @@ _TYPE_RULE = {
     "region_code": "region_code",
 }
 
+CODES: list[str] = list(RULES)
+"""Rule codes by number: the check table stores the number (one byte) of the rule a cell broke."""
+
+
+def code(rule: str) -> str:
+    """SQL literal of a rule's number.
+
+    >>> CODES[int(code("required").split("::")[0])]
+    'required'
+    """
+    return f"{CODES.index(rule)}::UTINYINT"
+
+
+def code_name_sql(e: str) -> str:
+    """SQL: the rule code (text) of the rule number ``e``."""
+    return "[" + ", ".join(_q(c) for c in CODES) + f"][{e} + 1]"
+
+
+def id_rule_sql(r: str) -> str:
+    """Number of the rule ``id_<reason>`` for the reason code ``r``."""
+    whens = " ".join(f"WHEN {_q(c[3:])} THEN {code(c)}" for c in CODES if c.startswith("id_"))
+    return f"CASE {r} {whens} END"
+
 
 def error_sql(f: Field, t: str, v: str, r: str | None = None, numeric_flag: str | None = None) -> str:
-    """Expression of the rule code broken by the field (NULL when the value is fine).
+    """Expression of the number of the rule broken by the field (NULL when the value is fine).
 
     ``t`` is the trimmed text, ``v`` the value, ``r`` the ID reason (ID numbers); ``numeric_flag`` (ID
     numbers in xlsx) is a boolean column saying the cell was stored as a number.
     """
-    required = "'required'" if f.required else "NULL"
+    required = code("required") if f.required else "NULL"
     if f.type == "id_number":
-        flag = f"WHEN {numeric_flag} THEN 'id_scientific_notation' " if numeric_flag else ""
-        return f"CASE WHEN {t} IS NULL THEN {required} {flag}ELSE 'id_' || {r} END"
+        flag = f"WHEN {numeric_flag} THEN {code('id_scientific_notation')} " if numeric_flag else ""
+        return f"CASE WHEN {t} IS NULL THEN {required} {flag}WHEN {r} IS NOT NULL THEN {id_rule_sql(r)} END"
     if f.type == "string":
         return f"CASE WHEN {t} IS NULL THEN {required} END"
-    checks = f"WHEN {v} IS NULL THEN '{_TYPE_RULE[f.type]}' "
+    checks = f"WHEN {v} IS NULL THEN {code(_TYPE_RULE[f.type])} "
     if f.type in ("int", "decimal") and (f.min is not None or f.max is not None):
         lo = f"{v} < {f.min}" if f.min is not None else "false"
         hi = f"{v} > {f.max}" if f.max is not None else "false"
-        checks += f"WHEN {lo} OR {hi} THEN 'range' "
+        checks += f"WHEN {lo} OR {hi} THEN {code('range')} "
     return f"CASE WHEN {t} IS NULL THEN {required} {checks}END"
+
+
+def range_error_sql(f: Field, v: str) -> str:
+    """The rule number a valid value ``v`` breaks: only ``range`` (NULL when none)."""
+    if f.type in ("int", "decimal") and (f.min is not None or f.max is not None):
+        lo = f"{v} < {f.min}" if f.min is not None else "false"
+        hi = f"{v} > {f.max}" if f.max is not None else "false"
+        return f"CASE WHEN {lo} OR {hi} THEN {code('range')} END"
+    return "NULL::UTINYINT"
 
 
 def rule_params(f: Field, ds: Dataset) -> dict[str, object]:

@@ -4,11 +4,14 @@ Everything is read as text so that nothing is silently converted. Each sheet bec
 table ``c0 .. cN`` (VARCHAR, the grid as the user sees it, title and header rows included) with a
 ``_row`` column: the row number the user sees in Excel or the line of a CSV file.
 
-- CSV: DuckDB ``read_csv`` (all text); UTF-8 with or without BOM is read directly, GB18030/GBK is
-  transcoded to a UTF-8 temporary file first (in large chunks, no per-row Python).
-- xlsx: fastexcel (calamine) into Arrow with every column as text; cells of ID-number columns that were
-  stored as *numbers* are found in the sheet XML (see :func:`numeric_cells`), because such numbers have
-  lost their last digits and must be quarantined, never repaired.
+- CSV: DuckDB ``read_csv`` (all text), *streamed*: the file is not copied into a table; validation reads
+  it with DuckDB's parallel reader (``RawSheet.source``) and a row's number is its position. UTF-8 with
+  or without BOM is read directly, GB18030/GBK is transcoded to a UTF-8 temporary file first (in large
+  chunks, no per-row Python).
+- xlsx: fastexcel (calamine) into Arrow with every column as text; cells that were stored as *numbers*
+  are found in the sheet XML (see :func:`numeric_cells_by_column`) by a thread that runs while calamine parses,
+  because ID numbers stored as numbers have lost their last digits and must be quarantined, never
+  repaired.
 - xls: python-calamine (these files hold at most 65,536 rows).
 - Parquet: pyarrow, every column cast to text.
 """
@@ -18,8 +21,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import multiprocessing
+import os
 import re
-import tempfile
+import shutil
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,11 +46,16 @@ HEAD_ROWS = 30  # rows looked at for title and header rows
 
 @dataclass
 class RawSheet:
-    """One sheet of a file loaded into DuckDB as text.
+    """One sheet of a file, as text cells ``c0..c{width-1}`` that DuckDB can read.
 
-    ``table`` names a temporary table with columns ``c0..c{width-1}`` and ``_row``; ``head`` holds its
-    first rows as Python lists (for header detection). ``numeric`` maps a column index to the user row
-    numbers whose cell was stored as a number (filled on demand for ID-number columns, xlsx only).
+    Most sheets are a temporary view ``table`` with the cells and ``_row`` (the row number the user
+    sees), blank rows left out. A *streamed* sheet (CSV) is the SQL ``source`` (``read_csv(...)``) with
+    ``total`` columns (``width`` and spare ones, for rows wider than the first rows) and no ``_row``:
+    a row's number is its position (blank lines kept as rows of empty cells).
+
+    ``head`` holds the first non-blank rows as Python lists and ``head_rows`` their numbers (for header
+    detection). ``numeric_rows`` gives, for ID-number columns of an xlsx sheet, the rows whose cell was
+    stored as a number.
     """
 
     file: Path
@@ -55,6 +66,12 @@ class RawSheet:
     head_rows: list[int]
     numeric_finder: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    streamed: bool = False
+    total: int = 0
+
+    def __post_init__(self) -> None:
+        self.source = self.source or self.table
 
     def numeric_rows(self, columns: list[int]) -> dict[int, np.ndarray]:
         """User row numbers whose cell in each of ``columns`` was a number, not text (xlsx only)."""
@@ -63,6 +80,28 @@ class RawSheet:
         result: dict[int, np.ndarray] = self.numeric_finder(columns)
         return result
 
+    def blank_sql(self) -> str:
+        """SQL: the row has no cell (streamed sheets)."""
+        return "NOT (" + (" OR ".join(f"c{i} IS NOT NULL" for i in range(self.width)) or "false") + ")"
+
+    def spare_sql(self) -> str:
+        """SQL: the index of the last spare column holding a cell, or NULL (streamed sheets)."""
+        spare = range(self.total - 1, self.width - 1, -1)
+        if not spare:
+            return "NULL::INTEGER"
+        return "CASE " + " ".join(f"WHEN c{i} IS NOT NULL THEN {i}" for i in spare) + " END"
+
+    def rows_sql(self, rows_query: str) -> str:
+        """SELECT of ``_row`` and the cells of the rows numbered by ``rows_query`` (a small set)."""
+        cols = ", ".join(f"c{i}" for i in range(self.width))
+        if not self.streamed:
+            return f"SELECT _row, {cols} FROM {self.table} WHERE _row IN ({rows_query})"
+        # numbering by position needs one ordered (single-threaded) pass over the file
+        return (
+            f"SELECT _row, {cols} FROM (SELECT row_number() OVER () AS _row, * FROM {self.source}) "
+            f"WHERE _row IN ({rows_query})"
+        )
+
 
 def file_error(
     path: Path, zh: str, en: str, sheet: str | None = None, hint: str | None = None
@@ -70,8 +109,9 @@ def file_error(
     return FileLevelError(f"{zh} ({en})", Location(file=str(path), sheet=sheet), hint)
 
 
-def iter_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[RawSheet]:
-    """Yield each sheet of ``path`` loaded into ``con`` (CSV and Parquet files have one)."""
+def iter_sheets(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Iterator[RawSheet]:
+    """Yield each sheet of ``path`` loaded into ``con`` (CSV and Parquet files have one); ``workdir`` is
+    a temporary folder that must live as long as the sheets are read (transcoded CSV copies)."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise file_error(path, "文件不存在", "file not found")
@@ -82,7 +122,7 @@ def iter_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[RawSheet
     elif suffix == ".xls":
         yield from _xls_sheets(con, path)
     elif suffix in TEXT_EXTS:
-        yield _csv_sheet(con, path)
+        yield _csv_sheet(con, path, workdir)
     elif suffix == ".parquet":
         yield _parquet_sheet(con, path)
     else:
@@ -163,17 +203,72 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
     return str(best.encoding)
 
 
-_BLANK_LINE = re.compile(rb"(?m)^[ \t]*\r?$\n?")
+# a blank line (with its line break; the end of a chunk after its last line break is not one)
+_BLANK_LINE = re.compile(rb"(?m)^[ \t]*\r?\n")
+TRANSCODE_CHUNK = 1 << 24
 
 
 def _utf8_copy(path: Path, encoding: str, tmpdir: Path, blank_lines: bool) -> Path:
-    """Transcode to UTF-8 (and keep blank lines as rows of one empty cell) in large chunks."""
+    """Transcode to UTF-8 (and keep blank lines as rows of one empty cell) in large chunks; a large file
+    in an encoding where a line break is always the byte 0x0A is cut at line breaks into one piece per
+    core, transcoded by forked processes (CPython's codecs hold the GIL)."""
     out = tmpdir / "utf8.csv"
+    size = path.stat().st_size
+    workers = min(os.cpu_count() or 1, size // PARALLEL_TRANSCODE_BYTES)
+    if workers > 1 and codecs.lookup(encoding).name in ("utf-8", "gb18030", "gbk"):
+        ranges = _line_ranges(path, workers)
+        jobs = [
+            (path, encoding, tmpdir / f"utf8-{i}.csv", a, b, blank_lines) for i, (a, b) in enumerate(ranges)
+        ]
+        with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+            errors = [e for e in pool.map(_transcode_range, jobs) if e]
+        if errors:
+            raise _decode_error(path, encoding, errors[0])
+        with out.open("wb") as dst:
+            for job in jobs:
+                with job[2].open("rb") as part:
+                    shutil.copyfileobj(part, dst, 1 << 24)
+                job[2].unlink()
+        return out
+    error = _transcode_range((path, encoding, out, 0, size, blank_lines))
+    if error:
+        raise _decode_error(path, encoding, error)
+    return out
+
+
+PARALLEL_TRANSCODE_BYTES = 1 << 25  # at least 32 MiB per process
+
+
+def _decode_error(path: Path, encoding: str, hint: str) -> FileLevelError:
+    return file_error(
+        path, f"文件编码无法解码（按 {encoding} 读取）", f"cannot decode the file as {encoding}", hint=hint
+    )
+
+
+def _line_ranges(path: Path, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of about equal size, each starting at the beginning of a line."""
+    size = path.stat().st_size
+    starts = [0]
+    with path.open("rb") as f:
+        for k in range(1, parts):
+            f.seek(max(size * k // parts, starts[-1]))
+            f.readline()  # to the start of the next line
+            if f.tell() < size and f.tell() > starts[-1]:
+                starts.append(f.tell())
+    return list(zip(starts, [*starts[1:], size], strict=True))
+
+
+def _transcode_range(job: tuple[Path, str, Path, int, int, bool]) -> str | None:
+    """Transcode bytes [start, end) of a file to UTF-8; returns the decoding error, if any."""
+    path, encoding, out, start, end, blank_lines = job
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         with path.open("rb") as src, out.open("wb") as dst:
+            src.seek(start)
+            left = end - start
             pending = b""
-            while chunk := src.read(1 << 24):
+            while left > 0 and (chunk := src.read(min(TRANSCODE_CHUNK, left))):
+                left -= len(chunk)
                 text = decoder.decode(chunk).encode("utf-8")
                 if blank_lines:
                     text = pending + text
@@ -183,13 +278,8 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: Path, blank_lines: bool) -> Pa
                 dst.write(text)
             dst.write(pending + decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise file_error(
-            path,
-            f"文件编码无法解码（按 {encoding} 读取）",
-            f"cannot decode the file as {encoding}",
-            hint=str(exc),
-        ) from None
-    return out
+        return str(exc)
+    return None
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -207,7 +297,7 @@ def _has_blank_lines(path: Path) -> bool:
     return False
 
 
-def _csv_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
+def _csv_sheet(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> RawSheet:
     with path.open("rb") as f:
         sample = f.read(1 << 20)
     encoding = _detect_encoding(path, sample)
@@ -219,12 +309,11 @@ def _csv_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
         raise file_error(path, "文件为空", "the file is empty")
     width = max(len(r) for r in parsed)
     blank = _has_blank_lines(path)
-    with tempfile.TemporaryDirectory(prefix="jz-ingest-") as tmp:
-        source = path
-        if encoding not in ("utf-8", "ascii") or blank:
-            source = _utf8_copy(path, encoding, Path(tmp), blank)
-        table, width = _read_csv_duckdb(con, source, path, delim, width)
-    return _finish(con, path, None, table, width)
+    source = path
+    if encoding not in ("utf-8", "ascii") or blank:
+        source = _utf8_copy(path, encoding, workdir, blank)
+    settings = {"path": path, "delim": delim, "workdir": workdir, "blank": blank}
+    return _csv_open(con, path, source, width, width + SPARE_COLUMNS, settings)
 
 
 def _sniff_delimiter(lines: list[str], path: Path) -> str:
@@ -238,52 +327,87 @@ def _sniff_delimiter(lines: list[str], path: Path) -> str:
 
 
 SPARE_COLUMNS = 16  # rows further down may have more cells than the first rows
+CSV_BUFFER_SIZE: int | None = None  # DuckDB's read_csv buffer (bytes); None: its default (tests lower it)
+HEAD_SCAN = 500  # records looked at for the first HEAD_ROWS non-blank rows
 
 
-def _read_csv_duckdb(
-    con: duckdb.DuckDBPyConnection, source: Path, path: Path, delim: str, width: int
-) -> tuple[str, int]:
-    """Load the CSV as text into ``c0..cN`` + ``_row``; returns the table name and the real width."""
-    name = _table_name()
-    total = width + SPARE_COLUMNS
+def _csv_source(source: Path, delim: str, total: int, parallel: bool = True) -> str:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(total)) + "}"
     escaped = str(source).replace("'", "''")
     d = delim.replace("'", "''")
-    sql = (
-        f"CREATE TEMP TABLE {name}_0 AS SELECT * FROM read_csv('{escaped}', header=false, auto_detect=false, "
-        f"columns={columns}, delim='{d}', quote='\"', escape='\"', null_padding=true, strict_mode=false, "
-        f"max_line_size=10000000)"
+    line = 10_000_000 if not CSV_BUFFER_SIZE else min(10_000_000, CSV_BUFFER_SIZE // 2)
+    return (
+        f"read_csv('{escaped}', header=false, auto_detect=false, columns={columns}, delim='{d}', "
+        f"quote='\"', escape='\"', null_padding=true, strict_mode=false, max_line_size={line}"
+        + ("" if parallel else ", parallel=false")
+        + (f", buffer_size={CSV_BUFFER_SIZE}" if CSV_BUFFER_SIZE else "")
+        + ")"
     )
+
+
+def _csv_open(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Path, width: int, total: int, settings: dict
+) -> RawSheet:
+    """A streamed sheet over ``source`` (UTF-8) with its head read (the first few hundred records)."""
+    sql = _csv_source(source, settings["delim"], total, settings.get("parallel", True))
+    cols = ", ".join(f"c{i}" for i in range(width))
     try:
-        con.execute(sql)
+        rows = con.sql(f"SELECT {cols} FROM {sql} LIMIT {HEAD_SCAN}").fetchall()
+        numbered = [(n, list(r)) for n, r in enumerate(rows, start=1) if any(c is not None for c in r)]
+        if len(numbered) < HEAD_ROWS and len(rows) == HEAD_SCAN:
+            not_blank = " OR ".join(f"c{i} IS NOT NULL" for i in range(width))
+            numbered = [
+                (int(r[0]), list(r[1:]))
+                for r in con.sql(
+                    f"SELECT _row, {cols} FROM (SELECT row_number() OVER () AS _row, * FROM {sql}) "
+                    f"WHERE {not_blank} LIMIT {HEAD_ROWS}"
+                ).fetchall()
+            ]
     except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "unicode" in message.lower() and source == path:
-            # a non-UTF-8 byte after the sample: read again as GB18030
-            with tempfile.TemporaryDirectory(prefix="jz-ingest-") as tmp:
-                copy = _utf8_copy(path, "gb18030", Path(tmp), _has_blank_lines(path))
-                return _read_csv_duckdb(con, copy, path, delim, width)
-        raise file_error(path, "CSV 文件无法解析", "the CSV file cannot be parsed", hint=message) from None
-    # spare columns that received values widen the table; the last one full means cells were cut off
-    counts = con.sql(
-        f"SELECT {', '.join(f'count(c{i})' for i in range(width, total))} FROM {name}_0"
-    ).fetchall()[0]
-    used = [i for i, n in zip(range(width, total), counts, strict=True) if n]
-    if used and used[-1] == total - 1:
+        failed = RawSheet(path, None, "", width, [], [], extra={**settings, "file": source}, source=sql)
+        return csv_retry(con, failed, exc)
+    numbered = numbered[:HEAD_ROWS]
+    return RawSheet(
+        path,
+        None,
+        _table_name(),
+        width,
+        [r for _n, r in numbered],
+        [n for n, _r in numbered],
+        extra={**settings, "file": source},
+        source=sql,
+        streamed=True,
+        total=total,
+    )
+
+
+def csv_retry(con: duckdb.DuckDBPyConnection, sheet: RawSheet, exc: duckdb.Error) -> RawSheet:
+    """After DuckDB failed reading a CSV file: the same file transcoded from GB18030 when the error was
+    a non-UTF-8 byte further down than the sample, or read by one thread when cells hold line breaks
+    (DuckDB's parallel reader cannot pad short rows then); otherwise a :class:`FileLevelError`."""
+    path, settings = sheet.file, sheet.extra
+    message = str(exc).splitlines()[0]
+    detail = str(exc)
+    total = sheet.total or sheet.width + SPARE_COLUMNS
+    if "quoted new lines" in detail and settings.get("parallel", True):
+        return _csv_open(con, path, settings["file"], sheet.width, total, {**settings, "parallel": False})
+    if "unicode" in message.lower() and not settings.get("transcoded"):
+        copy = _utf8_copy(path, "gb18030", settings["workdir"], settings["blank"])
+        return _csv_open(con, path, copy, sheet.width, total, {**settings, "transcoded": True})
+    raise file_error(path, "CSV 文件无法解析", "the CSV file cannot be parsed", hint=message) from None
+
+
+def csv_widen(con: duckdb.DuckDBPyConnection, sheet: RawSheet, last_used: int) -> RawSheet:
+    """The sheet again with ``width`` up to the last spare column that holds a cell; a file whose rows
+    fill every spare column is refused (its delimiter or quoting is probably wrong)."""
+    if last_used >= sheet.total - 1:
         raise file_error(
-            path,
-            f"有的行多于 {total} 列",
-            f"some rows have more than {total} cells",
+            sheet.file,
+            f"有的行多于 {sheet.total} 列",
+            f"some rows have more than {sheet.total} cells",
             hint="check the delimiter and quoting of the file",
         )
-    width = used[-1] + 1 if used else width
-    cols = ", ".join(f"c{i}" for i in range(width))
-    not_blank = " OR ".join(f"c{i} IS NOT NULL" for i in range(width))
-    # rowid is the line (blank lines were kept as rows above); rows of empty cells are skipped
-    con.execute(
-        f"CREATE TEMP VIEW {name} AS SELECT {cols}, rowid + 1 AS _row FROM {name}_0 WHERE {not_blank}"
-    )
-    return name, width
+    return _csv_open(con, sheet.file, sheet.extra["file"], last_used + 1, sheet.total, sheet.extra)
 
 
 # ---------------------------------------------------------------- Parquet
@@ -372,6 +496,9 @@ def _xlsx_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[RawShee
         raise file_error(path, "不是有效的 Excel 文件", "not a valid Excel file", hint=str(exc)) from None
     xml_paths = _sheet_xml_paths(path)
     for index, sheet_name in enumerate(names):
+        xml = xml_paths.get(sheet_name)
+        # calamine parses without holding the GIL, so the scan for numeric cells runs beside it
+        scan = NumericScan(path, xml) if xml else None
         try:
             batch = reader.load_sheet(
                 index, header_row=None, dtypes="string", whitespace_as_null=True
@@ -385,16 +512,42 @@ def _xlsx_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[RawShee
             ) from None
         if batch.num_rows == 0 or batch.num_columns == 0:
             continue
-        xml = xml_paths.get(sheet_name)
         start_row, start_col = _xlsx_start(path, xml) if xml else (1, 0)
         name, width = _register_arrow(con, pa.Table.from_batches([batch]), start_row)
         finder = None
-        if xml:
+        if scan is not None:
 
-            def finder(cols: list[int], xml: str = xml, start_col: int = start_col) -> dict[int, np.ndarray]:
-                return numeric_cells(path, xml, {c: start_col + c for c in cols})
+            def finder(
+                cols: list[int], scan: NumericScan = scan, start_col: int = start_col
+            ) -> dict[int, np.ndarray]:
+                return scan.rows({c: start_col + c for c in cols})
 
         yield _finish(con, path, sheet_name, name, width, finder)
+
+
+class NumericScan:
+    """The numeric cells of every column of one sheet, found by a background thread
+    (:func:`numeric_cells_by_column`)."""
+
+    def __init__(self, path: Path, xml: str) -> None:
+        self._found: dict[int, np.ndarray] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path, xml), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, xml: str) -> None:
+        try:
+            self._found = numeric_cells_by_column(path, xml)
+        except BaseException as exc:  # re-raised in rows()
+            self._error = exc
+
+    def rows(self, columns: dict[int, int]) -> dict[int, np.ndarray]:
+        """``columns`` maps our column index to the sheet's; user row numbers of numeric cells."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        empty = np.array([], dtype=np.int64)
+        return {ours: self._found.get(sheet_col, empty) for ours, sheet_col in columns.items()}
 
 
 def _sheet_xml_paths(path: Path) -> dict[str, str]:
@@ -475,29 +628,30 @@ def _xlsx_start(path: Path, xml: str) -> tuple[int, int]:
     return min(rows), min(cols)
 
 
-def numeric_cells(path: Path, xml: str, columns: dict[int, int]) -> dict[int, np.ndarray]:
-    """User row numbers of the cells of the given columns that hold a number (no text type).
+_NUMERIC_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"(?![^>]*\bt="(?:s|str|inlineStr|b|e)")[^>]*?(?<!/)>\s*'
+    rb"(?:<f\b[^>]*(?:/>|>[^<]*</f>))?\s*<v>"
+)
 
-    ``columns`` maps our column index to the sheet's column index. The sheet XML is scanned with one
-    regular expression per chunk (C speed); only numeric cells of those columns match.
-    """
-    if not columns:
-        return {}
-    letters = {col_letters(sheet_col).encode(): ours for ours, sheet_col in columns.items()}
-    alternatives = b"|".join(sorted(letters))
-    pattern = re.compile(
-        rb'<c r="(' + alternatives + rb')(\d+)"(?![^>]*\bt="(?:s|str|inlineStr|b|e)")[^>]*?(?<!/)>\s*'
-        rb"(?:<f\b[^>]*(?:/>|>[^<]*</f>))?\s*<v>"
-    )
-    found: dict[int, list[int]] = {ours: [] for ours in columns}
+
+def numeric_cells_by_column(path: Path, xml: str) -> dict[int, np.ndarray]:
+    """Sheet column index → user row numbers of the cells holding a number (no text type: not a shared
+    or inline string, formula string, boolean or error), for every column. The sheet XML is scanned in
+    large chunks with one regular expression (C speed)."""
+    found: dict[bytes, list[bytes]] = {}
     with zipfile.ZipFile(path) as z, z.open(xml) as f:
         tail = b""
-        while chunk := f.read(1 << 24):
+        while True:
+            chunk = f.read(1 << 24)
             data = tail + chunk
-            cut = data.rfind(b"</c>") + 4 if b"</c>" in data else 0
-            for match in pattern.finditer(data, 0, cut):
-                found[letters[match.group(1)]].append(int(match.group(2)))
+            cut = len(data) if not chunk else (data.rfind(b"</c>") + 4 if b"</c>" in data else 0)
+            if b"<v>" in data:  # no value element, no number (a sheet of inline strings has none)
+                for letters, row in _NUMERIC_CELL.findall(data, 0, cut):
+                    found.setdefault(letters, []).append(row)
             tail = data[cut:]
-        for match in pattern.finditer(tail):
-            found[letters[match.group(1)]].append(int(match.group(2)))
-    return {ours: np.array(rows, dtype=np.int64) for ours, rows in found.items()}
+            if not chunk:
+                break
+    return {
+        col_index(letters.decode()): np.array(rows, dtype="S").astype(np.int64)
+        for letters, rows in found.items()
+    }

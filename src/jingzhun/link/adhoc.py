@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from jingzhun.link import sql as q
 from jingzhun.link.api import LinkResult, link_feed_result
 from jingzhun.link.config import LinkConfig
-from jingzhun.link.frames import quote
 from jingzhun.link.io import read_table, write_table
+from jingzhun.link.sql import quote, tree
 
 
 def link_files(
@@ -30,16 +30,27 @@ def link_files(
     say = progress or (lambda _m: None)
     say("read")
     left_table, right_table = read_table(left), read_table(right)
-    con = duckdb.connect()
-    con.register("jz_left", left_table)
-    con.register("jz_right", right_table)
+    from jingzhun.engines.factory import make_engine
+
+    engine = make_engine("duckdb")
+    try:
+        return _link_on(engine, config, left_table, right_table, decisions, key, unmask, progress)
+    finally:
+        engine.close()
+
+
+def _link_on(engine: Any, config: LinkConfig, left_table: pa.Table, right_table: pa.Table, decisions: Any,
+             key: bytes | None, unmask: bool, progress: Callable[[str], None] | None,
+             ) -> tuple[LinkResult, pa.Table]:
+    engine.register_table("jz_left", left_table)
+    engine.register_table("jz_right", right_table)
     result = link_feed_result(
-        con, "jz_left", "jz_right", config, decisions, key=key, unmask_review=unmask, progress=progress
+        engine, "jz_left", "jz_right", config, decisions, key=key, unmask_review=unmask, progress=progress
     )
-    con.register("jz_links", result.links)
-    m = (lambda e: e) if unmask else (lambda e: f"jz_mask(jz_id_normalise({e}))")
-    rn, ln = config.right.columns.get("name"), config.left.columns.get("name")
-    rid, lid = config.right.columns.get("id_number"), config.left.columns.get("id_number")
+    engine.register_table("jz_links", result.links)
+    m = (lambda e: e) if unmask else (lambda e: q.mask(q.id_normalise(e)))
+    rn, ln = config.right.columns.get("name", ""), config.left.columns.get("name", "")
+    rid, lid = config.right.columns.get("id_number", ""), config.left.columns.get("id_number", "")
     rcols, lcols = set(right_table.column_names), set(left_table.column_names)
     extra_r = [f"r.{quote(rn)} AS right_name"] if rn in rcols else []
     extra_r += [f"{m('r.' + quote(rid))} AS right_id_number"] if rid in rcols else []
@@ -61,18 +72,18 @@ def link_files(
 
     def dedup(table: str, key: str) -> str:
         by = f"CAST({quote(key)} AS VARCHAR)"
-        return f"SELECT * FROM {table} QUALIFY row_number() OVER (PARTITION BY {by}) = 1"
+        return (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {by} ORDER BY {by}) AS jz_n "
+                f"FROM {table}) WHERE jz_n = 1")
 
     dedup_right, dedup_left = dedup("jz_right", config.right.id), dedup("jz_left", config.left.id)
-    export = con.sql(f"""
+    export = engine.fetch_arrow(tree(f"""
         SELECT {select}
         FROM jz_links k
         LEFT JOIN ({dedup_right}) r ON CAST(r.{quote(config.right.id)} AS VARCHAR) = k.record_id
         LEFT JOIN ({dedup_left}) l
                ON CAST(l.{quote(config.left.id)} AS VARCHAR) = coalesce(k.person_id, k.candidate_person_id)
         ORDER BY k.record_id
-    """).to_arrow_table()
-    con.close()
+    """))
     return result, export
 
 

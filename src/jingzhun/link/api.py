@@ -1,5 +1,9 @@
-"""Linking a feed to the registry: exact on ID numbers, then probabilistic (Splink) for the rest, clerk
-decisions applied, one row per feed record with its method, score and band.
+"""Linking feeds to the registry on any engine: exact on ID numbers, then probabilistic (Splink) for the
+rest, clerk decisions applied, one row per feed record with its method, score and band.
+
+Everything runs as engine-neutral SQL through an :class:`~jingzhun.engines.base.Engine` (a DuckDB
+connection is accepted too and wrapped). A :class:`LinkSession` links several feeds against one registry
+and prepares the registry side once; :func:`link_feed_result` is a one-feed session.
 
 >>> import duckdb, pyarrow as pa
 >>> con = duckdb.connect()
@@ -14,6 +18,9 @@ decisions applied, one row per feed record with its method, score and band.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -23,9 +30,14 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import frames
-from jingzhun.link.config import LinkConfig, default_config
-from jingzhun.link.exact import exact_pairs
-from jingzhun.link.review import MASK_MACRO, as_decision_table, review_pairs_sql
+from jingzhun.link.cache import LinkCache, cache_key, register_parts
+from jingzhun.link.combine import combine_sql, links_sql
+from jingzhun.link.config import LinkConfig, Side, default_config
+from jingzhun.link.exact import exact_candidates, exact_pairs
+from jingzhun.link.model import Model
+from jingzhun.link.probabilistic import _Scope, predict_pairs
+from jingzhun.link.review import as_decision_table, review_pairs_sql
+from jingzhun.link.sql import quote, scalar, tree
 
 LINK_SCHEMA = pa.schema(
     [
@@ -40,93 +52,377 @@ LINK_SCHEMA = pa.schema(
     ]
 )
 
-__all__ = ["LINK_SCHEMA", "LinkResult", "default_config", "link_feed", "link_feed_result", "review_queue"]
+__all__ = [
+    "LINK_SCHEMA", "LinkResult", "LinkSession", "default_config", "link_feed", "link_feed_result",
+    "review_queue",
+]
+
+_EMPTY_EXACT = ("SELECT CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS VARCHAR) AS household_id, CAST(NULL AS BIGINT) AS n_candidates LIMIT 0")
+_EMPTY_PAIRS = ("SELECT CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS DOUBLE) AS match_probability LIMIT 0")
 
 
 @dataclass
 class LinkResult:
     """Links (one row per feed record, :data:`LINK_SCHEMA`), the review queue side by side, and a summary
-    (counts, timings, the trained model's comparisons)."""
+    (counts, timings, the model used)."""
 
     links: pa.Table
     review: pa.Table
     summary: dict[str, Any] = field(default_factory=dict)
+    model: Model | None = None
 
 
-def _weight(p: str) -> str:
-    """SQL for the match weight (log2 odds) of a probability, finite at 0 and 1."""
-    clamped = f"least(greatest({p}, 1e-15), 1 - 1e-15)"
-    return f"log2({clamped} / (1 - {clamped}))"
+def as_engine(engine_or_connection: Any) -> Any:
+    """An :class:`~jingzhun.engines.base.Engine` as is; a DuckDB connection wrapped in one (convenience for
+    callers holding a connection; the connection stays theirs)."""
+    from jingzhun.engines.base import Engine
+
+    if isinstance(engine_or_connection, Engine):
+        return engine_or_connection
+    from jingzhun.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(connection=engine_or_connection)
 
 
-def _combine_sql(p: str, cfg: LinkConfig) -> str:
-    return f"""
-    WITH fp AS (SELECT uid AS record_id, fingerprint FROM {p}r),
-    exact_unique AS (SELECT record_id, person_id, household_id FROM {p}e WHERE n_candidates = 1),
-    dec AS (
-        SELECT f.record_id, d.person_id, d.decision
-        FROM fp f JOIN {p}d d ON d.record_fingerprint = f.fingerprint
-        WHERE f.record_id NOT IN (SELECT record_id FROM exact_unique)
-    ),
-    cand AS (
-        SELECT record_id, person_id, 1.0::DOUBLE AS p, 'exact' AS method FROM {p}e WHERE n_candidates > 1
-        UNION ALL
-        SELECT record_id, person_id, match_probability, 'probabilistic' FROM {p}p
-    ),
-    kept AS (
-        SELECT c.* FROM cand c
-        WHERE NOT EXISTS (SELECT 1 FROM dec d WHERE d.record_id = c.record_id AND d.person_id = c.person_id
-                                                 AND d.decision = 'reject')
-    ),
-    ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY p DESC, person_id) AS rn FROM kept
-    ),
-    best AS (
-        SELECT b.record_id, b.person_id, b.p, b.method, s.p AS second_p,
-               s.p IS NOT NULL AND s.p >= {cfg.review}
-                   AND {_weight("b.p")} - {_weight("s.p")} < {cfg.ambiguity_bits} AS ambiguous
-        FROM ranked b LEFT JOIN ranked s ON s.record_id = b.record_id AND s.rn = 2
-        WHERE b.rn = 1
-    ),
-    accepted AS (
-        SELECT d.record_id, min(d.person_id) AS person_id
-        FROM dec d JOIN {p}lk l ON l.uid = d.person_id
-        WHERE d.decision = 'accept' GROUP BY d.record_id
-    ),
-    rejected_any AS (SELECT DISTINCT record_id FROM dec WHERE decision = 'reject')
-    SELECT f.record_id,
-           CASE WHEN eu.record_id IS NOT NULL THEN eu.person_id
-                WHEN a.record_id IS NOT NULL THEN a.person_id
-                WHEN b.p >= {cfg.accept} AND NOT b.ambiguous AND b.method <> 'exact'
-                     THEN b.person_id END AS person_id,
-           CASE WHEN eu.record_id IS NOT NULL THEN 'exact'
-                WHEN a.record_id IS NOT NULL THEN 'review_accepted'
-                ELSE b.method END AS method,
-           CASE WHEN eu.record_id IS NOT NULL THEN 1.0
-                WHEN a.record_id IS NOT NULL THEN (SELECT max(k.p) FROM kept k
-                                                   WHERE k.record_id = a.record_id
-                                                     AND k.person_id = a.person_id)
-                ELSE b.p END AS score,
-           CASE WHEN eu.record_id IS NOT NULL OR a.record_id IS NOT NULL THEN 'accepted'
-                WHEN b.record_id IS NULL
-                     THEN CASE WHEN ra.record_id IS NOT NULL THEN 'rejected' ELSE 'unlinked' END
-                WHEN b.method = 'exact' THEN 'review'
-                WHEN b.p >= {cfg.accept} AND b.ambiguous THEN 'review'
-                WHEN b.p >= {cfg.accept} THEN 'accepted'
-                WHEN b.p >= {cfg.review} THEN 'review'
-                ELSE 'rejected' END AS band,
-           CASE WHEN eu.record_id IS NULL AND a.record_id IS NULL THEN b.person_id END AS candidate_person_id,
-           f.fingerprint
-    FROM fp f
-    LEFT JOIN exact_unique eu ON eu.record_id = f.record_id
-    LEFT JOIN accepted a ON a.record_id = f.record_id
-    LEFT JOIN best b ON b.record_id = f.record_id
-    LEFT JOIN rejected_any ra ON ra.record_id = f.record_id
+def _side_key(side: Side) -> str:
+    return json.dumps([side.id, sorted(side.columns.items()), side.household_id])
+
+
+class LinkSession:
+    """Link feeds to one registry relation on one engine. The registry's key table (for exact linkage),
+    its prepared frame with pinyin (for probabilistic linkage and review) and the pinyin table are built at
+    most once per session and shared by every feed; :meth:`close` drops them.
+
+    ``registry``: a relation on the engine with (by default) person_id, household_id, name, id_number, sex,
+    birth_date, village_code and optionally phone (join ``member`` to ``household`` first).
+
+    ``cache``: a :class:`~jingzhun.link.cache.LinkCache`; records linked before under the same registry
+    version (``registry_version``, required with a cache), configuration and model are not linked again
+    (see :mod:`jingzhun.link.cache`).
     """
+
+    def __init__(self, engine: Any, registry: str, *, cache: LinkCache | None = None,
+                 registry_version: str | None = None):
+        self.engine = as_engine(engine)
+        self.registry = registry
+        self.cache = cache
+        self.registry_version = registry_version
+        if cache is not None and registry_version is None:
+            from jingzhun.errors import JingzhunError
+
+            raise JingzhunError("a link cache needs the registry's version (registry_version=...): "
+                                "stored links are valid only for the registry they were made with")
+        self.prefix = f"__jz_link_{uuid.uuid4().hex[:8]}_"
+        self._counter = itertools.count()
+        self._scope = _Scope(self.engine, self.prefix)
+        self._keys: dict[tuple[str, str | None], str] = {}
+        self._frames: dict[tuple[str, bool], str] = {}
+        self._counts: dict[str, int] = {}
+        self._populated: dict[str, set[str]] = {}
+        self._pinyin: str | None = None
+
+    # -- shared registry side ----------------------------------------------------------------------------
+
+    def pinyin(self) -> str:
+        """The (ch, py) relation of every character's reading."""
+        if self._pinyin is None:
+            from jingzhun.link.normalise import pinyin_table
+
+            self._pinyin = self._scope.name("py")
+            self.engine.register_table(self._pinyin, pinyin_table())
+        return self._pinyin
+
+    def keys(self, side: Side, key: bytes | None = None) -> str:
+        """The registry's (uid, household_id, id_number) relation; ``id_number`` as HMAC digests when
+        ``key`` is given (keyed-hash linkage)."""
+        digest = hashlib.sha256(key).hexdigest() if key is not None else None
+        ident = (_side_key(side), digest)
+        if ident not in self._keys:
+            plain = self._keys.get((_side_key(side), None))
+            if plain is None:
+                plain = self._scope.name(f"k{len(self._keys)}")
+                frames.prepare_keys(self.engine, self.registry, side, plain)
+                self._keys[(_side_key(side), None)] = plain
+            if key is not None:
+                from jingzhun.link.hashing import hmac_expr, key_pads
+
+                pads = self._scope.name(f"pads{len(self._keys)}")
+                self.engine.register_table(pads, key_pads(key))
+                hashed = self._scope.materialize(
+                    f"k{len(self._keys)}",
+                    f"SELECT t.uid, t.household_id, {hmac_expr('t.id_number', 'x')} AS id_number "
+                    f"FROM {plain} t CROSS JOIN {pads} x",
+                )
+                self.engine.drop(pads)
+                self._keys[ident] = hashed
+        return self._keys[ident]
+
+    def registry_frame(self, side: Side, hashed: bool = False) -> str:
+        """The registry's prepared frame with pinyin (every person)."""
+        ident = (_side_key(side), hashed)
+        if ident not in self._frames:
+            target = self._scope.name(f"f{len(self._frames)}")
+            frames.prepare_registry(self.engine, self.registry, side, target, self.pinyin(), hashed=hashed)
+            self._frames[ident] = target
+        return self._frames[ident]
+
+    def populated(self, frame: str) -> set[str]:
+        """The columns of a registry frame holding values (computed once per frame)."""
+        if frame not in self._populated:
+            from jingzhun.link.probabilistic import SPLINK_COLUMNS, populated
+
+            self._populated[frame] = populated(self.engine, frame, set(SPLINK_COLUMNS) - {"uid"})
+        return self._populated[frame]
+
+    def count(self, relation: str) -> int:
+        if relation not in self._counts:
+            self._counts[relation] = int(scalar(self.engine, f"SELECT count(*) FROM {relation}") or 0)
+        return self._counts[relation]
+
+    # -- one feed ----------------------------------------------------------------------------------------
+
+    def link(
+        self,
+        feed: str,
+        config: LinkConfig | None = None,
+        decisions: Any = None,
+        *,
+        hashed: bool | None = None,
+        key: bytes | None = None,
+        unmask_review: bool = False,
+        model: Model | None = None,
+        ordered: bool = True,
+        version: str | bool | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> LinkResult:
+        """Link every record of relation ``feed`` (see :func:`link_feed` for the arguments).
+
+        ``model``: score with these parameters instead of training on the records at hand (with a cache,
+        the stored model is used, or trained once and stored). ``ordered``: sort the links by record_id
+        (callers that sort anyway save a sort of every record). ``version``: with a cache, what identifies
+        a record's content (a column, e.g. ``_import_id``; default: an md5 of its linkage fields).
+        """
+        cfg = config or default_config()
+        hashed = cfg.hashed if hashed is None else hashed
+        if hashed and key is None:
+            from jingzhun.errors import ConfigError
+
+            raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
+        say = progress or (lambda _msg: None)
+        scope = _Scope(self.engine, f"{self.prefix}{next(self._counter)}_")
+        t0 = time.perf_counter()
+        try:
+            result = self._link(scope, feed, cfg, decisions, hashed, key if hashed else None, unmask_review,
+                                model, ordered, version, say)
+        finally:
+            scope.close()
+        result.summary["seconds"] = round(time.perf_counter() - t0, 3)
+        return result
+
+    def _link(self, scope: _Scope, feed: str, cfg: LinkConfig, decisions: Any, hashed: bool,
+              key: bytes | None, unmask_review: bool, model: Model | None, ordered: bool,
+              version: str | bool | None, say: Callable[[str], None]) -> LinkResult:
+        engine, cache = self.engine, self.cache
+        timings: dict[str, float] = {}
+        clock = [time.perf_counter()]
+
+        def lap(name: str) -> None:
+            now = time.perf_counter()
+            timings[name] = round(now - clock[0], 3)
+            clock[0] = now
+
+        say("prepare")
+        keys = self.keys(cfg.left, key)
+        n_left = self.count(keys)
+        skip = cfg.skip_valid_unmatched and not hashed
+        if cache is not None and model is None and cfg.probabilistic:
+            model = cache.load_model(cfg)
+        # outcomes stored under this key were made with the same registry, configuration and model (no
+        # model yet: only records that needed none were stored)
+        stored_key = (self._cache_key(cfg, model if cfg.probabilistic else None, key)
+                      if cache is not None else None)
+        # outcomes stored by earlier runs, for the records (id and version) present now
+        for table in ("records", "multi", "profiles"):
+            register_parts(engine, cache, cfg.name, stored_key, scope.name(f"c{table}"), table)
+        if cache is None:
+            # nothing stored: every record is new, and nothing is copied to find out
+            cached = scope.view("crec", f"SELECT * FROM {scope.prefix}crecords")
+            new_keys = scope.view("nk", frames.feed_keys_sql(engine, feed, cfg.right, hashed=hashed))
+            n_new = -1
+        else:
+            versions = scope.view("fv", frames.feed_versions_sql(engine, feed, cfg.right, version or True))
+            cached = scope.materialize("crec", f"""
+                SELECT c.* FROM {scope.prefix}crecords c
+                WHERE EXISTS (SELECT 1 FROM {versions} f WHERE f.uid = c.record_id AND f.version = c.version)
+            """)
+            # only the other records' numbers are read and normalised
+            new_keys = scope.materialize("nk", frames.feed_keys_sql(
+                engine, feed, cfg.right, hashed=hashed, version=version or True, skip=cached))
+            n_new = int(scalar(engine, f"SELECT count(*) FROM {new_keys}") or 0)
+        lap("prepare_s")
+
+        say("exact")
+        exact, multi = scope.name("e"), scope.name("em")
+        registry_keys = keys if cfg.exact else scope.view("k0", f"SELECT * FROM {keys} LIMIT 0")
+        exact_pairs(engine, registry_keys, new_keys, exact, check_unmatched=skip)
+        if int(scalar(engine, f"SELECT count(*) FROM {exact} WHERE n_candidates > 1") or 0):
+            exact_candidates(engine, keys, new_keys, exact, multi)
+        else:
+            engine.materialize(multi, tree(_EMPTY_EXACT))
+        skipped = "AND NOT coalesce(id_valid, false)" if skip else ""
+        todo = scope.view("todo", f"SELECT record_id FROM {exact} "
+                                  f"WHERE n_candidates > 1 OR (n_candidates = 0 {skipped})")
+        feed_frame = scope.name("r")
+        frames.prepare_feed(engine, feed, cfg.right, feed_frame, hashed=hashed, only=todo)
+        lap("exact_s")
+
+        say("probabilistic")
+        rest = scope.materialize("rest", f"""
+            SELECT r.* FROM {feed_frame} r WHERE NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = r.uid)
+        """)
+        # stored pairs of the profiles present now (the stored records' and the new records')
+        known = scope.materialize("known", f"""
+            SELECT DISTINCT p.pkey, p.person_id, p.match_probability FROM {scope.prefix}cprofiles p
+            WHERE EXISTS (SELECT 1 FROM {cached} c WHERE c.pkey = p.pkey AND c.rest)
+               OR EXISTS (SELECT 1 FROM {rest} r WHERE r.pkey = p.pkey)
+        """)
+        cached_multi = scope.materialize("cmul", f"""
+            SELECT m.* FROM {scope.prefix}cmulti m JOIN {cached} c ON c.record_id = m.record_id
+            WHERE c.n_candidates > 1
+        """)
+        new_profiles = scope.materialize("prof", f"""
+            SELECT DISTINCT pkey, id_text, name_norm, sex, birth_date, region_code, phone FROM {rest} r
+            WHERE NOT EXISTS (SELECT 1 FROM {known} k WHERE k.pkey = r.pkey)
+        """)
+        n_profiles = int(scalar(engine, f"SELECT count(*) FROM {new_profiles}") or 0)
+        scored = scope.name("pp")
+        prob_summary: dict[str, Any] = {}
+        if cfg.probabilistic and n_profiles and n_left:
+            profiles_py = scope.name("profpy")
+            frames.add_pinyin(engine, new_profiles, profiles_py, self.pinyin())
+            registry = self.registry_frame(cfg.left, hashed)
+            pairs_new = scope.name("ppn")
+            trained = model is None
+            model, prob_summary = predict_pairs(engine, registry, profiles_py, cfg, pairs_new, model=model,
+                                                prefix=f"{scope.prefix}s_",
+                                                registry_usable=self.populated(registry))
+            prob_summary["trained"] = trained
+            # every new profile is recorded, with no person when it has no candidate
+            engine.materialize(scored, tree(f"""
+                SELECT pkey, person_id, match_probability FROM {pairs_new}
+                UNION ALL
+                SELECT p.pkey, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE) FROM {new_profiles} p
+                WHERE NOT EXISTS (SELECT 1 FROM {pairs_new} x WHERE x.pkey = p.pkey)
+            """))
+            if cache is not None and model is not None and trained:
+                cache.save_model(cfg, model)
+        else:
+            engine.materialize(scored, tree(
+                "SELECT CAST(NULL AS VARCHAR) AS pkey, CAST(NULL AS VARCHAR) AS person_id, "
+                "CAST(NULL AS DOUBLE) AS match_probability LIMIT 0"))
+        prob_summary["profiles_scored"] = n_profiles if cfg.probabilistic and n_left else 0
+        # the version is stored with the outcome (NULL without a cache: nothing to join)
+        version_sql, version_join = (("k.version", f"JOIN {new_keys} k ON k.uid = e.record_id")
+                                     if cache is not None else ("CAST(NULL AS VARCHAR)", ""))
+        records_sql = f"""
+            SELECT e.record_id, {version_sql} AS version, e.person_id, e.household_id, e.n_candidates,
+                   e.id_valid, r.fingerprint, r.pkey,
+                   r.uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {multi} m WHERE m.record_id = e.record_id)
+                       AS rest
+            FROM {exact} e {version_join}
+            LEFT JOIN {feed_frame} r ON r.uid = e.record_id
+        """
+        records_new = (scope.materialize("recn", records_sql) if cache is not None
+                       else scope.view("recn", records_sql))
+        if cache is not None:
+            new_key = self._cache_key(cfg, model if cfg.probabilistic else None, key)
+            if new_key != stored_key:
+                # a model was trained now: the records stored without one (none of which needed it) move
+                # to the new key together with this run's
+                parts = {"records": f"SELECT * FROM {cached} UNION ALL SELECT * FROM {records_new}",
+                         "multi": f"SELECT * FROM {cached_multi} UNION ALL SELECT * FROM {multi}",
+                         "profiles": f"SELECT * FROM {scored}"}
+            else:
+                parts = {"records": f"SELECT * FROM {records_new}", "multi": f"SELECT * FROM {multi}",
+                         "profiles": f"SELECT * FROM {scored}"}
+            if n_new or new_key != stored_key:
+                cache.append(cfg.name, new_key, {name: engine.fetch_arrow(tree(sql)) for name, sql in parts.items()})
+        lap("probabilistic_s")
+
+        say("combine")
+        records = scope.view("rec", f"SELECT * FROM {cached} UNION ALL SELECT * FROM {records_new}")
+        all_multi = scope.view("mul", f"SELECT * FROM {cached_multi} UNION ALL SELECT * FROM {multi}")
+        pairs = scope.materialize("p", f"""
+            SELECT r.record_id, x.person_id, x.match_probability
+            FROM {records} r
+            JOIN (SELECT * FROM {known} UNION ALL SELECT * FROM {scored}) x ON x.pkey = r.pkey
+            WHERE r.rest AND x.person_id IS NOT NULL
+        """)
+        others = scope.view("oth", f"""
+            SELECT record_id AS uid, fingerprint FROM {records} WHERE fingerprint IS NOT NULL
+        """)
+        decided = scope.name("d")
+        engine.register_table(decided, as_decision_table(decisions, cfg.name))
+        combined = scope.materialize("k", combine_sql(others, all_multi, pairs, decided, keys, cfg))
+        order = " ORDER BY record_id" if ordered else ""
+        links = engine.fetch_arrow(tree(links_sql(records, combined, skip) + order)).cast(LINK_SCHEMA)
+        # the review queue shows both records side by side: prepare just those
+        review_ids = scope.view("rid", f"SELECT record_id FROM {combined} WHERE band = 'review'")
+        shown = scope.name("rv")
+        frames.prepare_feed(engine, feed, cfg.right, shown, hashed=hashed, only=review_ids)
+        left = self._frames.get((_side_key(cfg.left), hashed))
+        if left is None:
+            left = scope.name("l")
+            where = (f"CAST({quote(cfg.left.id)} AS VARCHAR) IN "
+                     f"(SELECT candidate_person_id FROM {combined} WHERE band = 'review')")
+            frames.prepare_registry(engine, self.registry, cfg.left, left, None, hashed=hashed, where=where)
+        review = engine.fetch_arrow(tree(review_pairs_sql(left, shown, combined, cfg.name, unmask_review)))
+        lap("combine_s")
+
+        from jingzhun.link.quality import quality_report
+
+        n_cached = int(scalar(engine, f"SELECT count(*) FROM {cached}") or 0)
+        if n_new < 0:
+            n_new = links.num_rows
+        summary = {
+            "feed": cfg.name,
+            "records": links.num_rows,
+            "registry": n_left,
+            "hashed": hashed,
+            **quality_report(links),
+            "reused": n_cached,
+            "linked_now": n_new,
+            "model": {**prob_summary, **({"digest": model.digest()[:16], **model.info}
+                                         if model is not None and cfg.probabilistic else {})},
+            "timings": timings,
+        }
+        return LinkResult(links, review, summary, model if cfg.probabilistic else None)
+
+    def _cache_key(self, cfg: LinkConfig, model: Model | None, key: bytes | None) -> str:
+        if self.registry_version is None:
+            from jingzhun.errors import JingzhunError
+
+            raise JingzhunError("reusing links needs the registry's version (LinkSession(registry_version=...))")
+        return cache_key(cfg, self.registry_version, model, key)
+
+    def close(self) -> None:
+        """Drop the session's relations (the engine stays open)."""
+        self._scope.close()
+        self._keys.clear()
+        self._frames.clear()
+        self._pinyin = None
+
+    def __enter__(self) -> LinkSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def link_feed_result(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -135,116 +431,17 @@ def link_feed_result(
     hashed: bool | None = None,
     key: bytes | None = None,
     unmask_review: bool = False,
+    model: Model | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LinkResult:
     """Link and return links, review queue and summary (see :func:`link_feed`)."""
-    cfg = config or default_config()
-    hashed = cfg.hashed if hashed is None else hashed
-    if hashed and key is None:
-        from jingzhun.errors import ConfigError
-
-        raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
-    say = progress or (lambda _msg: None)
-    p = f"__jz_link_{uuid.uuid4().hex[:8]}_"
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    frames.install(con)
-    con.execute(MASK_MACRO)
-    try:
-        say("prepare")
-        frames.prepare_keys(con, members_relation, cfg.left, f"{p}lk")
-        frames.prepare(con, feed_relation, cfg.right, f"{p}r", is_left=False, hashed=hashed)
-        if hashed:
-            frames.hash_ids(con, f"{p}lk", key or b"")
-        timings["prepare_s"] = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        say("exact")
-        if cfg.exact:
-            exact_pairs(con, f"{p}lk", f"{p}r", f"{p}e")
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE {p}e (record_id VARCHAR, person_id VARCHAR, household_id VARCHAR, "
-                "n_candidates BIGINT)"
-            )
-        timings["exact_s"] = time.perf_counter() - t1
-        con.register(f"{p}d_arrow", as_decision_table(decisions, cfg.name))
-        con.execute(f"CREATE TEMP TABLE {p}d AS SELECT * FROM {p}d_arrow")
-        con.unregister(f"{p}d_arrow")
-        t2 = time.perf_counter()
-        model: dict[str, Any] = {}
-        # records with a valid number that matched nobody belong to people not registered
-        skip_valid = "AND NOT id_valid" if cfg.skip_valid_unmatched and not hashed else ""
-        con.execute(
-            f"CREATE TEMP TABLE {p}rest AS SELECT * FROM {p}r "
-            f"WHERE uid NOT IN (SELECT record_id FROM {p}e) {skip_valid}"
-        )
-        n_rest = con.execute(f"SELECT count(*) FROM {p}rest").fetchall()[0][0]
-        n_left = con.execute(f"SELECT count(*) FROM {p}lk").fetchall()[0][0]
-        if cfg.probabilistic and n_rest and n_left:
-            say("probabilistic")
-            from jingzhun.link.probabilistic import predict_pairs
-
-            frames.prepare(con, members_relation, cfg.left, f"{p}l", is_left=True)
-            if hashed:
-                con.execute(f"UPDATE {p}l SET id_text = NULL")
-            model = predict_pairs(con, f"{p}l", f"{p}rest", cfg, f"{p}p")
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE {p}p (record_id VARCHAR, person_id VARCHAR, match_probability DOUBLE)"
-            )
-        timings["probabilistic_s"] = time.perf_counter() - t2
-        say("combine")
-        t3 = time.perf_counter()
-        con.execute(f"""
-            CREATE TEMP TABLE {p}k AS
-            SELECT c.record_id, c.person_id, l.household_id, c.method, c.score, c.band, c.candidate_person_id,
-                   c.fingerprint
-            FROM ({_combine_sql(p, cfg)}) c LEFT JOIN {p}lk l ON l.uid = c.person_id
-            ORDER BY c.record_id
-        """)
-        links = con.sql(f"SELECT * FROM {p}k ORDER BY record_id").to_arrow_table().cast(LINK_SCHEMA)
-        if not (cfg.probabilistic and n_rest and n_left):
-            # no full registry frame was needed: build one for the review candidates only
-            from jingzhun.link.frames import quote
-
-            candidates = (
-                f"(SELECT * FROM {members_relation} WHERE CAST({quote(cfg.left.id)} AS VARCHAR) IN "
-                f"(SELECT candidate_person_id FROM {p}k WHERE band = 'review'))"
-            )
-            frames.prepare(con, candidates, cfg.left, f"{p}l", is_left=True)
-        review = con.sql(
-            review_pairs_sql(f"{p}l", f"{p}r", f"{p}k", cfg.name, unmask_review)
-        ).to_arrow_table()
-        timings["combine_s"] = time.perf_counter() - t3
-    finally:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE ? UNION ALL "
-                "SELECT view_name FROM duckdb_views() WHERE view_name LIKE ?",
-                [f"{p}%", f"{p}%"],
-            ).fetchall()
-        ]
-        for name in names:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-            con.execute(f"DROP VIEW IF EXISTS {name}")
-    from jingzhun.link.quality import quality_report
-
-    summary = {
-        "feed": cfg.name,
-        "records": links.num_rows,
-        "registry": n_left,
-        "hashed": hashed,
-        **quality_report(links),
-        "model": model,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return LinkResult(links, review, summary)
+    with LinkSession(engine, members_relation) as session:
+        return session.link(feed_relation, config, decisions, hashed=hashed, key=key,
+                            unmask_review=unmask_review, model=model, progress=progress)
 
 
 def link_feed(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -255,25 +452,25 @@ def link_feed(
 ) -> pa.Table:
     """Link every record of ``feed_relation`` to the registered people of ``members_relation``.
 
-    ``con`` is a DuckDB connection where both relations are registered (tables, views or Arrow tables).
-    ``members_relation`` needs person_id, household_id, name, id_number, sex, birth_date, village_code
-    (join ``member`` to ``household`` first) and optionally phone; ``feed_relation`` the feed's
-    record_id, id_number, id_number_raw, name, sex, birth_date, region_code, phone (column names are
-    configurable, see docs/LINKAGE.md). ``decisions`` is an ops store, an Arrow table
-    (record_fingerprint, person_id, decision) or None. With ``hashed=True`` the feed's ID column holds
-    HMAC digests and the registry is hashed here with ``key``.
+    ``engine`` is an :class:`~jingzhun.engines.base.Engine` (or a DuckDB connection) on which both
+    relations are registered. ``members_relation`` needs person_id, household_id, name, id_number, sex,
+    birth_date, village_code (join ``member`` to ``household`` first) and optionally phone;
+    ``feed_relation`` the feed's record_id, id_number, id_number_raw, name, sex, birth_date, region_code,
+    phone (column names are configurable, see docs/LINKAGE.md). ``decisions`` is an ops store, an Arrow
+    table (record_fingerprint, person_id, decision) or None. With ``hashed=True`` the feed's ID column
+    holds HMAC digests and the registry is hashed here with ``key``.
 
     Returns one row per feed record ordered by record_id (:data:`LINK_SCHEMA`): ``person_id`` and
     ``household_id`` are set only in band ``accepted``; ``candidate_person_id`` names the best candidate of
     records in review or rejected.
     """
     return link_feed_result(
-        con, members_relation, feed_relation, config, decisions, hashed=hashed, key=key
+        engine, members_relation, feed_relation, config, decisions, hashed=hashed, key=key
     ).links
 
 
 def review_queue(
-    con: Any,
+    engine: Any,
     members_relation: str,
     feed_relation: str,
     config: LinkConfig | None = None,
@@ -286,5 +483,6 @@ def review_queue(
     """The pairs waiting for a clerk, both records side by side (ID numbers and phones masked unless
     ``unmask``); pairs already decided are not listed."""
     return link_feed_result(
-        con, members_relation, feed_relation, config, decisions, hashed=hashed, key=key, unmask_review=unmask
+        engine, members_relation, feed_relation, config, decisions, hashed=hashed, key=key,
+        unmask_review=unmask
     ).review

@@ -1,8 +1,8 @@
 """Conflicts between sources (数据打架): facts about the same person or household that two sources state
 differently, each with both sources' values and a Chinese explanation.
 
-Feed relations should carry ``person_id`` from linkage; a feed without it is joined on the normalised ID
-number instead.
+Engine-neutral SQL run through an :class:`~jingzhun.engines.base.Engine`. Feed relations should carry
+``person_id`` from linkage; a feed without it is joined on the normalised ID number instead.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from jingzhun.link.frames import columns_of
-from jingzhun.link.review import MASK_MACRO
+from jingzhun.link import sql as q
+from jingzhun.link.sql import columns_of, tree
 
 CONFLICT_SCHEMA = pa.schema(
     [
@@ -52,7 +52,8 @@ STAGE_OF_STATUS = {
 def _link(con: Any, feed: str) -> str:
     if "person_id" in columns_of(con, feed):
         return "m.person_id = f.person_id"
-    return "m.id_number = jz_id_upgrade(f.id_number)"
+    upgraded = q.id_upgrade_normalised(q.id_normalise("f.id_number"))
+    return f"m.id_number = {upgraded}"
 
 
 def _dead(con: Any, member: str, feed: str) -> str:
@@ -70,15 +71,15 @@ def _dead(con: Any, member: str, feed: str) -> str:
 
 def _duplicate_id(member: str) -> str:
     return f"""
-        WITH d AS (
-            SELECT id_number, string_agg(DISTINCT household_id, ', ' ORDER BY household_id) AS households,
-                   count(DISTINCT household_id) AS n
-            FROM {member} WHERE id_number IS NOT NULL
-            GROUP BY id_number HAVING count(DISTINCT household_id) > 1
+        WITH pairs AS (SELECT DISTINCT id_number, household_id FROM {member} WHERE id_number IS NOT NULL),
+        d AS (
+            SELECT id_number, string_agg(household_id, ', ' ORDER BY household_id) AS households,
+                   count(*) AS n
+            FROM pairs GROUP BY id_number HAVING count(*) > 1
         )
         SELECT 'id_on_two_households', m.person_id, m.household_id, '建档立卡', m.household_id,
                '建档立卡', d.households,
-               '证件号码 ' || jz_mask(m.id_number) || ' 同时登记在 ' || d.n || ' 户（' || d.households ||
+               '证件号码 ' || {q.mask("m.id_number")} || ' 同时登记在 ' || d.n || ' 户（' || d.households ||
                '），请核实身份并删除重复记录'
         FROM {member} m JOIN d USING (id_number)
     """
@@ -162,7 +163,7 @@ def _school(con: Any, member: str, feed: str) -> str:
 
 
 def find_conflicts(
-    con: Any,
+    engine: Any,
     member: str = "member",
     household: str | None = "household",
     *,
@@ -172,13 +173,13 @@ def find_conflicts(
     enrolment: str | None = None,
 ) -> pa.Table:
     """Every conflict found between the registry (``member``, ``household``) and the given feeds
-    (relation names registered on ``con``; None skips that check). Returns :data:`CONFLICT_SCHEMA` rows
-    ordered by conflict type, household and person. ID numbers in the explanation are masked.
+    (relation names registered on ``engine``, an :class:`~jingzhun.engines.base.Engine` or a DuckDB
+    connection; None skips that check). Returns :data:`CONFLICT_SCHEMA` rows ordered by conflict type,
+    household and person. ID numbers in the explanation are masked.
     """
-    from jingzhun.ids.sql import install_macros
+    from jingzhun.link.api import as_engine
 
-    install_macros(con)
-    con.execute(MASK_MACRO)
+    con = as_engine(engine)
     parts = [_duplicate_id(member)]
     if household:
         parts.append(_labour(member, household))
@@ -191,8 +192,9 @@ def find_conflicts(
     if enrolment:
         parts.append(_school(con, member, enrolment))
     names = ", ".join(CONFLICT_SCHEMA.names)
+    union = " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
     sql = (
-        f"SELECT * FROM ({' UNION ALL '.join(f'({p})' for p in parts)}) AS c({names}) "
+        f"SELECT * FROM ({union}) AS c({names}) "
         "ORDER BY conflict_type, household_id, person_id NULLS FIRST, value_a, value_b"
     )
-    return con.sql(sql).to_arrow_table().cast(CONFLICT_SCHEMA)
+    return con.fetch_arrow(tree(sql)).cast(CONFLICT_SCHEMA)

@@ -79,6 +79,28 @@ def hmac_sql(expr: str, key: bytes) -> tuple[str, dict[str, bytes]]:
     return sql, {"jz_ipad": ipad, "jz_opad": opad}
 
 
+def key_pads(key: bytes) -> pa.Table:
+    """One row (ipad, opad): the key's padded blocks, registered as a relation so that
+    :func:`hmac_expr` computes digests on any engine without the key appearing in SQL text."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return pa.table({"ipad": pa.array([bytes(b ^ 0x36 for b in block)], pa.binary()),
+                     "opad": pa.array([bytes(b ^ 0x5C for b in block)], pa.binary())})
+
+
+def hmac_expr(expr: str, pads: str) -> str:
+    """Engine-neutral SQL for the hex HMAC-SHA256 of the VARCHAR ``expr``, reading the key's blocks from
+    the columns of relation alias ``pads`` (:func:`key_pads`).
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.register("k", key_pads(bytes(range(32))))
+    >>> con.sql(f"SELECT {hmac_expr('v', 'k')} FROM (VALUES ('11010519491231002X')) t(v), k").fetchall()[0][0][:16]
+    'a66755453b106dce'
+    """
+    inner = f"unhex(sha256({pads}.ipad || encode({expr})))"
+    return f"CASE WHEN ({expr}) IS NOT NULL THEN sha256({pads}.opad || {inner}) END"
+
+
 def hmac_hex(key: bytes, values: pa.Array | pa.ChunkedArray | list[str | None]) -> pa.Array:
     """HMAC-SHA256 hex digest of every non-null value (NULL stays NULL), computed over distinct values."""
     arr = pa.chunked_array([pa.array(values, pa.string())]) if isinstance(values, list) else values

@@ -60,7 +60,8 @@ def read_table(path: str | Path) -> pa.Table:
             import fastexcel
 
             sheet = fastexcel.read_excel(str(path)).load_sheet(0, dtypes="string")
-            return sheet.to_arrow()
+            batch = sheet.to_arrow()
+            return batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
     except FileLevelError:
         raise
     except Exception as exc:

@@ -1,8 +1,9 @@
 """Normalising names for comparison: traditional → simplified for common name characters, full-width →
-ASCII, spaces and separator dots removed, Latin letters upper-cased; and pinyin computed once per distinct
-character (pypinyin), then assembled per name in SQL.
+ASCII, spaces and separator dots removed, Latin letters upper-cased; and pinyin from pypinyin's
+single-character dictionary (:func:`pinyin_table`), assembled per distinct name in SQL.
 
-The same rules exist as a Python function (doctested) and a DuckDB macro ``jz_name_norm`` (whole columns).
+The same rules exist as a Python function (doctested) and as engine-neutral SQL over whole columns
+(:func:`jingzhun.link.sql.name_norm`).
 
 >>> normalise_name(" 張 小明 ")
 '张小明'
@@ -20,7 +21,6 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -47,7 +47,7 @@ TRANSLATE_FROM = _TRAD + _FULL + _FULL_DIGITS
 TRANSLATE_TO = _SIMP + _HALF + _HALF_DIGITS
 _TABLE = str.maketrans(TRANSLATE_FROM, TRANSLATE_TO)
 # spaces (ASCII, ideographic, zero-width, BOM) and the dots written inside minority names
-_STRIP_CHARS = r"\s\x{3000}\x{200b}\x{feff}·•・．.\-_'\""
+STRIP_CHARS = r"\s\x{3000}\x{200b}\x{feff}·•・．.\-_'\""
 _STRIP_PY = re.compile(r"[\s\u3000\u200b\ufeff·•・．.\-_'\"]+")
 
 
@@ -55,33 +55,6 @@ def normalise_name(raw: object) -> str:
     """Normalise one name (see the module docstring)."""
     text = "" if raw is None else str(raw)
     return _STRIP_PY.sub("", text.translate(_TABLE)).upper()
-
-
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def install_name_macros(con: Any) -> None:
-    """Create ``jz_name_norm(s)`` (same result as :func:`normalise_name`) and ``jz_digits(s)``.
-
-    Both take a fast path (a single RE2 scan) for values that need no change, which is nearly all of them.
-    """
-    needs_work = _sql_literal("[a-z" + TRANSLATE_FROM + _STRIP_CHARS + "]")
-    slow = (
-        "upper(regexp_replace(translate(CAST(s AS VARCHAR), "
-        f"{_sql_literal(TRANSLATE_FROM)}, {_sql_literal(TRANSLATE_TO)}), "
-        f"{_sql_literal('[' + _STRIP_CHARS + ']+')}, '', 'g'))"
-    )
-    con.execute(
-        "CREATE OR REPLACE MACRO jz_name_norm(s) AS nullif(CASE WHEN regexp_matches(CAST(s AS VARCHAR), "
-        f"{needs_work}) THEN {slow} ELSE CAST(s AS VARCHAR) END, '')"
-    )
-    con.execute(
-        "CREATE OR REPLACE MACRO jz_digits(s) AS nullif(CASE "
-        "WHEN regexp_full_match(CAST(s AS VARCHAR), '[0-9]*') THEN CAST(s AS VARCHAR) "
-        "ELSE regexp_replace(translate(CAST(s AS VARCHAR), "
-        f"{_sql_literal(_FULL_DIGITS)}, {_sql_literal(_HALF_DIGITS)}), '[^0-9]', '', 'g') END, '')"
-    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -125,36 +98,17 @@ def char_pinyin(chars: list[str]) -> pa.Table:
     return pa.table({"ch": pa.array(chars, pa.string()), "py": pa.array(readings(chars), pa.string())})
 
 
-def add_pinyin(con: Any, names_sql: str, target: str) -> None:
-    """Create table ``target(name_norm, name_py, surname_py, given_py)`` for the distinct normalised names
-    produced by the query ``names_sql`` (one column ``name_norm``).
+@functools.lru_cache(maxsize=1)
+def pinyin_table() -> pa.Table:
+    """Every character of pypinyin's single-character dictionary with its reading (as :func:`readings`):
+    about 42,000 rows (ch, py), registered once per linkage session and joined by character.
 
-    pypinyin runs once per distinct character (a few thousand); names are assembled in SQL with a map
-    lookup per character.
+    >>> t = pinyin_table()
+    >>> t.num_rows > 40000, dict(zip(*[t.column(c).to_pylist() for c in ("ch", "py")]))["铭"]
+    (True, 'ming')
     """
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target}__names AS SELECT DISTINCT name_norm FROM ({names_sql}) "
-        "WHERE name_norm IS NOT NULL"
-    )
-    chars = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT unnest(string_split(name_norm, '')) AS ch FROM {target}__names ORDER BY ch"
-        ).fetchall()
-    ]
-    chars = chars or [" "]  # a placeholder that never occurs in a normalised name
-    con.execute(
-        f"SET VARIABLE {target}__map = map($chars, $readings)", {"chars": chars, "readings": readings(chars)}
-    )
-    py = f"lambda c: coalesce(getvariable('{target}__map')[c], c)"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT name_norm,
-               array_to_string(list_transform(string_split(name_norm, ''), {py}), '') AS name_py,
-               array_to_string(list_transform(string_split(substr(name_norm, 1, 1), ''), {py}), '')
-                   AS surname_py,
-               array_to_string(list_transform(string_split(substr(name_norm, 2), ''), {py}), '') AS given_py
-        FROM {target}__names
-    """)
-    con.execute(f"RESET VARIABLE {target}__map")
-    con.execute(f"DROP TABLE IF EXISTS {target}__names")
+    table = _pinyin_dict()
+    return pa.table({
+        "ch": pa.array([chr(k) for k in table], pa.string()),
+        "py": pa.array([_plain(v) for v in table.values()], pa.string()),
+    })

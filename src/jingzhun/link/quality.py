@@ -13,21 +13,23 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _counts(values: pa.ChunkedArray | pa.Array) -> dict[str, int]:
+    counted = pc.value_counts(values).to_pylist()
+    return {c["values"]: c["counts"] for c in counted if c["values"] is not None}
 
 
 def quality_report(links: pa.Table) -> dict[str, Any]:
     """Counts per band, per method among accepted links, and the summary used by the CLI:
-    linked exactly / probabilistically (incl. clerk-accepted) / in review / unlinked (incl. rejected)."""
-    bands = Counter(links.column("band").to_pylist())
-    methods = Counter(
-        m
-        for m, b in zip(links.column("method").to_pylist(), links.column("band").to_pylist(), strict=True)
-        if b == "accepted"
-    )
+    linked exactly / probabilistically (incl. clerk-accepted) / in review / unlinked (incl. rejected).
+    Vectorised (Arrow), so it costs nothing next to the linkage of millions of records."""
+    bands = _counts(links.column("band"))
+    methods = _counts(links.filter(pc.equal(links.column("band"), "accepted")).column("method"))
     return {
         "by_band": dict(sorted(bands.items())),
         "by_method": dict(sorted(methods.items())),

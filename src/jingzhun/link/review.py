@@ -123,12 +123,13 @@ REVIEW_COLUMNS = (
 def review_pairs_sql(left: str, right: str, links: str, feed: str, unmask: bool = False) -> str:
     """SQL listing the review band side by side (prepared frames ``left``/``right``, links table).
 
-    ID numbers and phones go through ``jz_mask`` (:data:`MASK_MACRO`) unless ``unmask``.
+    ID numbers and phones are masked (:func:`jingzhun.link.sql.mask`) unless ``unmask``.
     """
-    lit = "'" + feed.replace("'", "''") + "'"
-    m = (lambda e: e) if unmask else (lambda e: f"jz_mask({e})")
+    from jingzhun.link.sql import literal, mask
+
+    m = (lambda e: e) if unmask else mask
     return f"""
-        SELECT {lit} AS feed, r.fingerprint, k.record_id, k.candidate_person_id AS person_id,
+        SELECT {literal(feed)} AS feed, r.fingerprint, k.record_id, k.candidate_person_id AS person_id,
                l.household_id, k.score, k.method,
                r.name_norm AS record_name, l.name_norm AS person_name,
                {m("coalesce(r.id_text, r.id_number)")} AS record_id_number,
@@ -143,11 +144,3 @@ def review_pairs_sql(left: str, right: str, links: str, feed: str, unmask: bool 
         WHERE k.band = 'review'
         ORDER BY k.score DESC NULLS LAST, k.record_id
     """
-
-
-MASK_MACRO = (
-    "CREATE OR REPLACE MACRO jz_mask(s) AS CASE "
-    "WHEN length(s) > 8 THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) "
-    "WHEN length(s) > 4 THEN left(s, 2) || repeat('*', length(s) - 4) || right(s, 2) "
-    "ELSE repeat('*', length(s)) END"
-)

@@ -19,12 +19,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+#: SQL condition of a case that is still open (neither eliminated nor closed; see cases.workflow)
+OPEN_CASE_CONDITION = "state NOT IN ('eliminated', 'closed')"
 
 
 class Base(DeclarativeBase):
@@ -77,6 +82,10 @@ class RunRecord(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # handing the run's new and cleared alerts to the case workflow (migration 0003):
+    # NULL (run made before the handoff existed) | pending | done | failed | skipped | superseded
+    handoff_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    handoff: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # counts, error, when
 
 
 class LinkDecision(Base):
@@ -147,6 +156,14 @@ class MonitoringCase(Base):
         Index("ix_case_village", "village_code"),
         Index("ix_case_household", "household_id"),
         Index("ix_case_state", "state"),
+        # at most one open (not final) case per household, whoever opens it (migration 0003)
+        Index(
+            "uq_case_open_household",
+            "household_id",
+            unique=True,
+            sqlite_where=text(OPEN_CASE_CONDITION),
+            postgresql_where=text(OPEN_CASE_CONDITION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -177,6 +194,32 @@ class MonitoringCase(Base):
     risk_check_details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseAlert(Base):
+    """An alert of a run handed to a case (部门筛查预警): which case holds which alert.
+
+    One row per (period, household, rule, status) at most, so a period handed off twice (a re-run, a
+    retry) never opens a case or records an alert twice. ``action``: ``opened`` (the alert opened the
+    case) or ``noted`` (recorded as an event on the household's open case); ``status``: the alert's
+    status in the run (``new`` or ``cleared``).
+    """
+
+    __tablename__ = "case_alert"
+    __table_args__ = (
+        UniqueConstraint("period", "household_id", "rule_id", "status", name="uq_case_alert"),
+        Index("ix_case_alert_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("monitoring_case.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    run_id: Mapped[str] = mapped_column(String(40))
+    household_id: Mapped[str] = mapped_column(String(40))
+    rule_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10))  # new | cleared
+    action: Mapped[str] = mapped_column(String(10))  # opened | noted
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class CaseEvent(Base):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jingzhun.store import atomic_dir
 
-RESULT_TABLES = ("links", "flags", "alerts", "conflicts", "review")
+RESULT_TABLES = ("links", "flags", "alerts", "conflicts", "review", "handoff")
 
 # Sort keys that make each table's order (and so its hash) deterministic.
 SORT_KEYS: dict[str, list[str]] = {
@@ -19,6 +21,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "alerts": ["household_id", "rule_id"],
     "conflicts": ["conflict_type", "household_id", "person_id", "value_a", "value_b"],
     "review": ["feed", "record_id"],
+    "handoff": ["household_id", "status", "rule_id"],
 }
 
 
@@ -27,14 +30,36 @@ def sort_table(name: str, table: pa.Table) -> pa.Table:
     return table.sort_by(keys) if keys and table.num_rows else table
 
 
-def table_hash(table: pa.Table) -> str:
-    """A content hash of a table: its schema and its rows in order (Arrow IPC bytes, batch by batch)."""
+class _DigestSink(io.RawIOBase):
+    """A file that hashes what is written to it instead of keeping it."""
+
+    def __init__(self, digest: Any):
+        self.digest = digest
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return len(data)
+
+
+def table_hash(table: pa.Table, batch_rows: int = 65536) -> str:
+    """A content hash of a table: its schema and its rows in order, as Arrow IPC bytes of fixed-size
+    batches streamed into the hash (never the whole table copied). Each batch's arrays are rebuilt from
+    offset 0, so the hash does not depend on how the table happens to be chunked.
+
+    >>> t = pa.table({"a": ["x", None, "z"] * 50, "b": list(range(150))})
+    >>> rechunked = pa.concat_tables([t.slice(0, 7), t.slice(7, 100), t.slice(107)])
+    >>> table_hash(t, 64) == table_hash(rechunked, 64) != table_hash(t.slice(1), 64)
+    True
+    """
     digest = hashlib.sha256(str(table.schema).encode())
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        for batch in table.combine_chunks().to_batches(max_chunksize=65536):
-            writer.write_batch(batch)
-    digest.update(sink.getvalue().to_pybytes())
+    with pa.ipc.new_stream(pa.PythonFile(_DigestSink(digest), mode="w"), table.schema) as writer:
+        for start in range(0, table.num_rows, batch_rows):
+            part = table.slice(start, batch_rows)
+            arrays = [pa.concat_arrays([*column.chunks, pa.array([], column.type)]) for column in part.columns]
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=table.schema))
     return digest.hexdigest()
 
 

@@ -10,6 +10,7 @@ have not changed returns the existing run (``unchanged``) unless ``force``.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -30,9 +31,12 @@ from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.ops.db import OpsStore, open_store
 from jingzhun.ops.models import RunRecord, utcnow
 from jingzhun.pipeline.diff import alerts_sql
+from jingzhun.pipeline.handoff import HANDOFF_TABLE, HandoffOutcome, hand_off_pending, handoff_sql
 from jingzhun.pipeline.loading import register_dataset, register_regions
+from jingzhun.pipeline.resources import engine_resources
 from jingzhun.pipeline.results import read_result, results_hash, sort_table, write_results
 from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
+from jingzhun.settings import Settings
 from jingzhun.store import DataFolder
 
 STAGES = ("snapshot", "load", "link", "evaluate", "conflicts", "diff", "write")
@@ -70,6 +74,13 @@ class RunOutcome:
     result_hash: str
     summary: dict[str, Any] = field(default_factory=dict)
     stages: dict[str, Any] = field(default_factory=dict)
+    #: handoffs of alerts to the case workflow finished by this call (this run's, and any left pending)
+    handoffs: list[HandoffOutcome] = field(default_factory=list)
+
+    @property
+    def handoff(self) -> HandoffOutcome | None:
+        """This run's handoff, when this call did it."""
+        return next((h for h in self.handoffs if h.run_id == self.run_id), None)
 
 
 class _Ledger:
@@ -123,11 +134,26 @@ def list_runs(store: OpsStore, limit: int = 50) -> list[RunRecord]:
         return list(session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(limit)))
 
 
+def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
+    """Rows per value of ``column`` (vectorised: result tables can have millions of rows)."""
+    if not table.num_rows:
+        return {}
+    counts = pyarrow.compute.value_counts(table.column(column)).to_pylist()
+    return {c["values"]: c["counts"] for c in counts}
+
+
 def _members_for_linkage(engine: Any) -> None:
     engine.materialize("jz_link_members", sqlglot.parse_one("""
         SELECT m.person_id, m.household_id, m.name, m.id_number, m.sex, m.birth_date, m.phone, h.village_code
         FROM member m JOIN household h ON h.household_id = m.household_id
     """))
+
+
+def registry_version(snapshot: Snapshot) -> str:
+    """The registry's version for reusing links: the imports (content hashes) of member and household."""
+    hashes = snapshot.input_hashes()
+    blob = json.dumps({name: hashes.get(name, []) for name in ("member", "household")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _link_config(feed: str, config_dir: Path) -> Any:
@@ -203,8 +229,19 @@ def run_period(
     force: bool = False,
     progress: Progress | None = None,
     store: OpsStore | None = None,
+    handoff: bool = True,
+    settings: Settings | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | Path | None = None,
 ) -> RunOutcome:
-    """Run period ``period`` over the data folder; see the module docstring for the guarantees."""
+    """Run period ``period`` over the data folder; see the module docstring for the guarantees.
+
+    With ``handoff`` (the default) the run's new alerts become cases (部门筛查预警) once its results are
+    written, and handoffs left pending or failed by earlier calls are finished
+    (:mod:`jingzhun.pipeline.handoff`); without it the run is marked ``skipped`` for
+    ``jingzhun runs handoff``. ``threads``, ``memory_limit`` and ``temp_directory`` (else the settings
+    ``JINGZHUN_THREADS``, ``JINGZHUN_MEMORY_LIMIT``, ``JINGZHUN_TEMP_DIRECTORY``) bound the engine."""
     from jingzhun import link as linkage
     from jingzhun import policy
 
@@ -214,6 +251,7 @@ def run_period(
     data = DataFolder(data_root).ensure()
     data.sweep()
     store = store or open_store(data.ops_url)
+    settings = settings or Settings(data=data.root)
     policy_path = _repo_path(Path(policy_dir) if policy_dir else DEFAULT_POLICY_DIR)
     config_dir = _repo_path(Path(link_config_dir) if link_config_dir else DEFAULT_LINK_CONFIG_DIR)
     policy_set = policy.load(policy_path)
@@ -233,7 +271,8 @@ def run_period(
             and existing.policy_set_hash == policy_hash and existing.input_hashes == inputs):
         say("write", 1.0, "unchanged")
         return RunOutcome(existing.id, period, "unchanged", existing.result_hash or "",
-                          existing.summary or {}, existing.stages)
+                          existing.summary or {}, existing.stages,
+                          hand_off_pending(data.root, store, settings=settings) if handoff else [])
 
     run_id = f"{period}-{uuid.uuid4().hex[:8]}"
     with store.session() as session:
@@ -254,7 +293,8 @@ def run_period(
         ledger.update(stage=following, progress=(index + 1) / len(STAGES), stages=dict(stages))
         say(name, (index + 1) / len(STAGES), "")
 
-    engine = make_engine(engine_name)
+    engine = make_engine(engine_name, **engine_resources(engine_name, settings, threads=threads,
+                                                         memory_limit=memory_limit, temp_directory=temp_directory))
     try:
         stage_done("snapshot", datasets=len(snapshot.inputs),
                    imports=sum(len(v) for v in snapshot.inputs.values()))
@@ -268,32 +308,34 @@ def run_period(
         link_summary: dict[str, Any] = {}
         _members_for_linkage(engine)
         person_feeds = [d for d in DATASETS.values() if d.kind == "feed" and d.person_level and rows.get(d.name)]
-        for i, dataset in enumerate(person_feeds):
-            say("link", i / max(1, len(person_feeds)), dataset.name)
-            result = linkage.link_feed_result(engine.con, "jz_link_members", f"__jz_feed_{dataset.name}",
-                                              _link_config(dataset.name, config_dir), store)
-            links = result.links
-            link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
-                                                                    pa.string())))
-            review_tables.append(result.review)  # already carries its feed
-            link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
-            attach_links(engine, dataset.name, links)
+        # links of records seen before (same import, same registry, configuration and model) are reused
+        link_cache = linkage.LinkCache(data.root / "linkage")
+        with linkage.LinkSession(engine, "jz_link_members", cache=link_cache,
+                                 registry_version=registry_version(snapshot)) as link_session:
+            for i, dataset in enumerate(person_feeds):
+                say("link", i / max(1, len(person_feeds)), dataset.name)
+                result = link_session.link(f"__jz_feed_{dataset.name}", _link_config(dataset.name, config_dir),
+                                           store, version="_import_id", ordered=False)
+                links = result.links
+                link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
+                                                                        pa.string())))
+                review_tables.append(result.review)  # already carries its feed
+                link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
+                attach_links(engine, dataset.name, links)
         links_all = pa.concat_tables(link_tables, promote_options="default") if link_tables else pa.table({})
         review_all = (pa.concat_tables(review_tables, promote_options="default") if review_tables
                       else pa.table({}))
         stage_done("link", records=links_all.num_rows, review=review_all.num_rows)
 
         flags = policy.evaluate(engine, policy_set, period)
-        fired: dict[str, int] = {}
-        for rule_id in flags.column("rule_id").to_pylist():
-            fired[rule_id] = fired.get(rule_id, 0) + 1
+        fired = _value_counts(flags, "rule_id")
         stage_done("evaluate", flags=flags.num_rows, rules=len(policy_set.rules))
 
         from jingzhun.link.conflicts import find_conflicts
 
         present = {d: d if engine.has_table(d) and rows.get(d) else None
                    for d in ("civil_registry", "medical_claim", "disability_cert", "enrolment")}
-        conflicts = find_conflicts(engine.con, "member", "household", **present)
+        conflicts = find_conflicts(engine, "member", "household", **present)
         stage_done("conflicts", conflicts=conflicts.num_rows)
 
         previous = current_run(store, periods.shift(period, -1))
@@ -304,14 +346,14 @@ def run_period(
             previous_name = "jz_prev_alerts"
         alerts = engine.fetch_arrow(sqlglot.parse_one(alerts_sql("jz_flags", previous_name, period),
                                                       read="duckdb"))
-        statuses = {s: 0 for s in ("new", "persisting", "cleared")}
-        for status in alerts.column("status").to_pylist():
-            statuses[status] += 1
+        statuses = {"new": 0, "persisting": 0, "cleared": 0, **_value_counts(alerts, "status")}
+        engine.register_table("jz_alerts", alerts)
+        handoff_rows = engine.fetch_arrow(sqlglot.parse_one(handoff_sql("jz_alerts"), read="duckdb"))
         stage_done("diff", previous_run=previous.id if previous else None, **statuses)
 
         tables = {
             "links": links_all, "flags": flags, "alerts": alerts, "conflicts": conflicts,
-            "review": review_all,
+            "review": review_all, HANDOFF_TABLE: handoff_rows,
         }
         tables = {name: sort_table(name, table) for name, table in tables.items()}
         result_hash = results_hash(tables)
@@ -329,13 +371,14 @@ def run_period(
         }
         stage_done("write", tables=len(tables))
         ledger.update(status="done", stage=None, progress=1.0, result_hash=result_hash, summary=summary,
-                      finished_at=utcnow())
-        return RunOutcome(run_id, period, "done", result_hash, summary, stages)
+                      finished_at=utcnow(), handoff_status="pending" if handoff else "skipped")
     except BaseException as exc:
         ledger.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=utcnow())
         raise
     finally:
         engine.close()
+    handoffs = hand_off_pending(data.root, store, settings=settings) if handoff else []
+    return RunOutcome(run_id, period, "done", result_hash, summary, stages, handoffs)
 
 
 def load_result(data_root: str | Path, run_id: str, table: str) -> pa.Table:

@@ -22,7 +22,8 @@ def _policy(policy_dir: str | Path | None) -> Any:
 def _region_names(engine: Any) -> dict[str, str]:
     if not engine.has_table("region"):
         return {}
-    return {r[0]: r[1] for r in engine.execute("SELECT code, name FROM region").fetchall()}
+    rows = engine.fetch_arrow(exp.select("code", "name").from_("region")).to_pylist()
+    return {r["code"]: r["name"] for r in rows}
 
 
 def whatif_period(data_root: str | Path, period: str, overrides: dict[str, Any], *,

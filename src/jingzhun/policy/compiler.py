@@ -5,8 +5,10 @@ The passes run in order from :data:`PASSES`, each one module:
 1. ``overrides`` (:mod:`jingzhun.policy.params`): apply what-if parameter values;
 2. ``check`` (:mod:`jingzhun.policy.checker`): parse, resolve and type-check every rule;
 3. ``order`` (:mod:`jingzhun.policy.order`): order rules so each follows the rules it uses;
-4. ``context`` (:mod:`jingzhun.policy.context`): the derived household/member/village tables;
-5. ``lower`` (:mod:`jingzhun.policy.lower`): one SELECT per rule;
+4. ``lower`` (:mod:`jingzhun.policy.lower`): shared aggregate tables, then one SELECT per stage and
+   entity computing all its rules, and the record-id lists of their fired rows;
+5. ``context`` (:mod:`jingzhun.policy.context`): each read of the household/member context becomes a
+   SELECT of the columns it uses; the stored context tables those need come first;
 6. ``flags`` (:mod:`jingzhun.policy.flags`): the sorted result table.
 
 >>> from jingzhun.policy.loader import load_text
@@ -19,7 +21,9 @@ The passes run in order from :data:`PASSES`, each one module:
 ... ''')
 >>> plan = compile_set(ps, "2025-06")
 >>> [name for name, _ in plan.steps]  # doctest: +ELLIPSIS
-[..., 'jz_ctx_member', 'jz_ctx_village', 'jz_r_tag__big']
+['jz_ctx_household_derived', 'jz_ctx_village', 'jz_s0_household']
+>>> [name for name, _ in plan.rule_steps("tag.big")]
+['jz_s0_household']
 """
 
 from __future__ import annotations
@@ -31,11 +35,10 @@ from typing import Any
 from sqlglot import exp
 
 from jingzhun.policy.checker import CheckedRule, check_all
-from jingzhun.policy.context import context_steps
+from jingzhun.policy.context import context_steps, inline
 from jingzhun.policy.flags import flags_tree
-from jingzhun.policy.lower import LoweredRule, lower_rule
+from jingzhun.policy.lower import LoweredRule, lower_rules
 from jingzhun.policy.model import PolicySet
-from jingzhun.policy.nodes import Name
 from jingzhun.policy.order import dependency_order
 from jingzhun.policy.params import period_key, with_overrides
 
@@ -54,6 +57,15 @@ class Plan:
     rules: dict[str, LoweredRule] = field(default_factory=dict)
     flags: exp.Expr | None = None
 
+    def rule_steps(self, rule_id: str) -> list[tuple[str, exp.Expr]]:
+        """The steps computing one rule's rows: the shared aggregate tables its stage reads, then the
+        stage (which computes the stage's other rules too). For showing what a rule compiles to."""
+        lr = self.rules[rule_id]
+        tables = {t.name for t in lr.tree.find_all(exp.Table)}
+        return [
+            (name, tree) for name, tree in self.steps if name in tables and name.startswith("jz_agg_")
+        ] + [(lr.table, lr.tree)]
+
 
 def _overrides(plan: Plan) -> None:
     if plan.overrides:
@@ -71,34 +83,30 @@ def _order(plan: Plan) -> None:
     )
 
 
-def _context(plan: Plan) -> None:
-    used = {
-        n.ref[1:]
-        for c in plan.checked.values()
-        for root in (c.when, c.applies, *(node for _, node in c.lets))
-        if root is not None
-        for n in root.walk()
-        if isinstance(n, Name) and n.ref and n.ref[0] == "field"
-    }
-    plan.steps.extend(
-        context_steps(
-            plan.period, plan.household_id, id_households=("member", "id_number_households") in used
-        )
-    )
-
-
 def _lower(plan: Plan) -> None:
-    for rid in plan.order:
-        lr = lower_rule(plan.checked[rid], plan.policy_set, plan.period, plan.household_id)
-        plan.rules[rid] = lr
-        plan.steps.append((lr.table, lr.tree))
+    lowered = lower_rules(plan.checked, plan.order, plan.policy_set, plan.period, plan.household_id)
+    plan.rules = lowered.rules
+    plan.steps.extend(lowered.steps)
+
+
+def _context(plan: Plan) -> None:
+    needs: set[str] = set()
+    steps = []
+    for name, tree in plan.steps:
+        tree, more = inline(tree, plan.period, plan.household_id)
+        needs |= more
+        steps.append((name, tree))
+    by_table = dict(steps)
+    for lr in plan.rules.values():
+        lr.tree = by_table[lr.table]
+    plan.steps = [*context_steps(plan.period, needs, plan.household_id), *steps]
 
 
 def _flags(plan: Plan) -> None:
     plan.flags = flags_tree(list(plan.rules.values()))
 
 
-PASSES: tuple[Callable[[Plan], None], ...] = (_overrides, _check, _order, _context, _lower, _flags)
+PASSES: tuple[Callable[[Plan], None], ...] = (_overrides, _check, _order, _lower, _context, _flags)
 
 
 def compile_set(

@@ -31,11 +31,16 @@ FLAG_SCHEMA = pa.schema(
 )
 
 
-def _struct(cols: list[Column]) -> exp.Expr:
+def _struct(cols: list[Column], only: exp.Expr | None = None) -> exp.Expr:
+    """``{label: value, …}``; with ``only``, each value is NULL where ``only`` is false."""
+
+    def value(c: Column) -> exp.Expr:
+        ref = c.ref("e")
+        return ref if only is None else exp.Case().when(only.copy(), ref)
+
     return exp.Struct(
         expressions=[
-            exp.PropertyEQ(this=exp.to_identifier(c.label, quoted=True), expression=exp.column(c.name))
-            for c in cols
+            exp.PropertyEQ(this=exp.to_identifier(c.label, quoted=True), expression=value(c)) for c in cols
         ]
     )
 
@@ -69,13 +74,17 @@ def _explain(lr: LoweredRule, parts: list[Part], title: str, lang: str) -> exp.E
             pieces.append(exp.Literal.string(p.text))
         else:
             c = by_node[str(id(p.node))]
-            pieces.append(fmt(exp.column(c.name), c.type, lang))
+            pieces.append(fmt(c.ref("e"), c.type, lang))
     return pieces[0] if len(pieces) == 1 else exp.Concat(expressions=pieces)
 
 
 def rule_flags(lr: LoweredRule, only_fired: bool = True) -> exp.Select:
     """SELECT of one rule's result rows in the flag schema (plus ``fired`` when ``only_fired`` is False)."""
     rule = lr.checked.rule
+    fired = exp.column(lr.fired, table="e")
+    # Record lists are aggregated for the keys where some rule of the stage fired: show them only where
+    # this one did (explaining a household lists every rule, fired or not).
+    only = {"records": None if only_fired else fired}
     sections = [
         (name, cols)
         for name, cols in (("values", lr.values), ("params", lr.params), ("records", lr.records))
@@ -84,7 +93,9 @@ def rule_flags(lr: LoweredRule, only_fired: bool = True) -> exp.Select:
     evidence: exp.Expr = (
         exp.Struct(
             expressions=[
-                exp.PropertyEQ(this=exp.to_identifier(name, quoted=True), expression=_struct(cols))
+                exp.PropertyEQ(
+                    this=exp.to_identifier(name, quoted=True), expression=_struct(cols, only.get(name))
+                )
                 for name, cols in sections
             ]
         )
@@ -97,22 +108,20 @@ def rule_flags(lr: LoweredRule, only_fired: bool = True) -> exp.Select:
         exp.alias_(exp.Literal.string(rule.id), "rule_id"),
         exp.alias_(exp.Literal.string(rule.kind), "kind"),
         exp.alias_(exp.Literal.string(rule.entity), "entity"),
-        exp.alias_(exp.cast(exp.column("entity_id"), "VARCHAR"), "entity_id"),
-        exp.alias_(exp.cast(exp.column("household_id"), "VARCHAR"), "household_id"),
-        exp.alias_(exp.cast(exp.column("village_code"), "VARCHAR"), "village_code"),
+        exp.alias_(exp.cast(exp.column("entity_id", table="e"), "VARCHAR"), "entity_id"),
+        exp.alias_(exp.cast(exp.column("household_id", table="e"), "VARCHAR"), "household_id"),
+        exp.alias_(exp.cast(exp.column("village_code", table="e"), "VARCHAR"), "village_code"),
         exp.alias_(exp.cast(exp.func("TO_JSON", evidence), "VARCHAR"), "evidence"),
         exp.alias_(_explain(lr, lr.checked.explain_zh, rule.title_zh, "zh"), "explain_zh"),
         exp.alias_(_explain(lr, lr.checked.explain_en, rule.title_en, "en"), "explain_en"),
     ]
-    rec = [c.copy() for c in lr.record_columns]
-    inner = exp.select(exp.Star(), *rec, copy=False).from_(lr.table, copy=False)
+    q = exp.select(*cols, copy=False).from_(exp.alias_(exp.to_table(lr.table), "e", table=True), copy=False)
     for j in lr.record_joins:
-        inner = inner.join(j.copy(), copy=False)
-    source = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("e")))
-    q = exp.select(*cols, copy=False).from_(source, copy=False)
+        q = q.join(j.copy(), copy=False)
     if only_fired:
-        return q.where(exp.column("fired"), copy=False)
-    return q.select(exp.column("fired"), copy=False)
+        return q.where(fired, copy=False)
+    q = q.select(exp.alias_(fired, "fired"), copy=False)
+    return q.where(exp.column(lr.applies or lr.fired, table="e"), copy=False)
 
 
 def flags_tree(rules: list[LoweredRule]) -> exp.Expr | None:

@@ -1,5 +1,17 @@
-"""Lower checked rules to sqlglot trees: one SELECT per rule over its entity, one aggregated subquery per
-(source, key) joined to it, parameters resolved for the period (CASE by province where they differ).
+"""Lower checked rules to sqlglot trees, fused by stage and entity, with aggregations shared by the plan.
+
+* A rule's *stage* is 0 when it uses no other rule, else one more than the highest stage of the rules it
+  uses. All rules of one stage and one entity are computed by ONE SELECT over that entity
+  (``jz_s<N>_<entity>``), so the household, member and village rows are read once per stage rather than
+  once per rule. It has one boolean column per rule (``f<i>``: applies and fired) and the values the
+  evidence and explanations show, each distinct expression stored once; constants (parameters,
+  literals) are not stored at all. When evaluating everything it keeps only rows where a rule fired.
+* Aggregations that use no rule are shared by the whole plan: one table per (source, key)
+  (``jz_agg_<source>_<key>``) holds every aggregate any rule computes over those records, each one
+  ``agg(…) FILTER (WHERE window AND condition)``, identical aggregates once. Aggregations that use rules
+  (``any(member where rule.…)``) are computed inside the stage that needs them.
+* Record-id lists (evidence) are aggregated after a stage, only for the keys of its fired rows, in one
+  table per (stage, source, key) (``jz_rec_s<N>_<entity>_<source>_<key>``).
 
 >>> from jingzhun.policy.loader import load_text
 >>> from jingzhun.policy.checker import check_rule
@@ -14,12 +26,15 @@
 ...     when: value >= param.limit
 ...     params: {limit: {default: 5000, provinces: {"52": 6000}}}
 ... ''')
->>> tree = lower_rule(check_rule(ps, ps.rules["trigger.oop"]), ps, "2025-06").tree
->>> sql = tree.sql("duckdb")
+>>> lowered = lower_rules({"trigger.oop": check_rule(ps, ps.rules["trigger.oop"])}, ["trigger.oop"], ps,
+...                       "2025-06")
+>>> [name for name, _ in lowered.steps]
+['jz_agg_medical_claim_household_id', 'jz_s0_household', 'jz_rec_s0_household_medical_claim_household_id']
+>>> agg = lowered.steps[0][1].sql("duckdb")
 >>> ("SUM(s2.out_of_pocket) FILTER(WHERE s2.claim_date >= CAST('2024-07-01' AS DATE)"
-...  " AND (s2.visit_type = '住院'))") in sql
+...  " AND (s2.visit_type = '住院'))") in agg
 True
->>> "CASE WHEN h.province_code = '52' THEN 6000 ELSE 5000 END" in sql
+>>> "CASE WHEN h.province_code = '52' THEN 6000 ELSE 5000 END" in lowered.steps[1][1].sql("duckdb")
 True
 """
 
@@ -34,17 +49,17 @@ from sqlglot import exp
 from jingzhun.errors import PolicyError
 from jingzhun.policy import schema
 from jingzhun.policy.checker import CheckedRule, period_dates
-from jingzhun.policy.model import PolicySet
+from jingzhun.policy.model import PolicySet, Rule
 from jingzhun.policy.nodes import Agg, Between, Binary, Call, IsNull, ListLit, Literal, Name, Node, Unary
 
 
-def rule_table(rule_id: str) -> str:
-    """Name of the table holding one rule's rows.
+def stage_table(stage: int, entity: str) -> str:
+    """Name of the table holding the rows of one stage's rules over one entity.
 
-    >>> rule_table("trigger.medical_oop")
-    'jz_r_trigger__medical_oop'
+    >>> stage_table(0, "household")
+    'jz_s0_household'
     """
-    return "jz_r_" + rule_id.replace(".", "__")
+    return f"jz_s{stage}_{entity}"
 
 
 @dataclass
@@ -56,8 +71,11 @@ class _Level:
     province: exp.Expr | None
     joins: list[tuple[exp.Expr, str, exp.Expr]] = field(default_factory=list)
     groups: dict[tuple[str, str], _Group] = field(default_factory=dict)
-    rules: dict[str, str] = field(default_factory=dict)
-    semi: tuple[str, dict[str, str]] | None = None  # (rule table, key -> column): only its fired rows
+    rules: dict[str, str] = field(default_factory=dict)  # stage table -> alias
+    shared: bool = False  # aggregations without rule references go to the plan's shared tables
+    store: str | None = None  # groups are stored as tables named store + source + key (record lists)
+    semi: tuple[str, dict[str, str]] | None = None  # (stage table, key -> column): only its fired rows
+    tables: dict[str, str] = field(default_factory=dict)  # shared group table -> alias in this level
 
 
 @dataclass
@@ -68,31 +86,48 @@ class _Group:
     inner: _Level
     src_alias: str
     columns: list[exp.Expr] = field(default_factory=list)
-    cache: dict[tuple[int, str], str] = field(default_factory=dict)
+    cache: dict[str, str] = field(default_factory=dict)  # aggregate SQL -> column
     member_alias: str | None = None
-    semi: tuple[str, str] | None = None  # (rule table, column): aggregate only keys of its fired rows
+    table: str | None = None  # stored as this table (shared aggregates, record lists)
+    semi: tuple[str, str] | None = None  # (stage table, key column): aggregate only keys of fired rows
+    semi_fired: list[str] = field(default_factory=list)  # ... where one of these columns is true
 
 
 @dataclass
 class Column:
-    """A column of a rule table shown in evidence or explanations."""
+    """A value shown in evidence or explanations: a column of the stage table, or a constant."""
 
     name: str
     label: str
     type: str
+    expr: exp.Expr | None = None  # the constant itself (not stored)
+
+    def ref(self, table: str | None = None) -> exp.Expr:
+        return self.expr.copy() if self.expr is not None else exp.column(self.name, table=table)
 
 
 @dataclass
 class LoweredRule:
     checked: CheckedRule
-    table: str
-    tree: exp.Expr
+    table: str  # the stage table holding the rule's rows
+    tree: exp.Expr  # the SELECT computing that table (with the stage's other rules)
+    fired: str  # boolean column of the stage table: the rule applies and fired
+    applies: str | None  # explaining one household: boolean column, the rule applies (rows shown)
     values: list[Column]
     params: list[Column]
     records: list[Column]
     explain: list[Column]
-    record_columns: list[exp.Expr] = field(default_factory=list)
+    stage: int = 0
     record_joins: list[exp.Join] = field(default_factory=list)
+    record_tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Lowered:
+    """Steps to build in order (shared aggregates, then each stage and its record lists) and the rules."""
+
+    steps: list[tuple[str, exp.Expr]]
+    rules: dict[str, LoweredRule]
 
 
 def _p(e: exp.Expr) -> exp.Expr:
@@ -136,16 +171,73 @@ _OPS: dict[str, type[exp.Expr]] = {
 }
 
 
+# Derived fields that are whole numbers (catalogue fields say so by their type).
+_INT_DERIVED = {
+    ("member", "age"),
+    ("member", "id_number_households"),
+    ("household", "member_count"),
+    ("household", "income_year"),
+    ("village", "household_count"),
+}
+
+
+def integral(node: Node) -> bool:
+    """Whether an expression's value is always a whole number in SQL (shown without the rounding test).
+
+    >>> from jingzhun.policy.nodes import Agg, Binary, Literal
+    >>> integral(Agg(0, func="count")), integral(Binary(0, op="+", left=Literal(0, 1), right=Literal(0, 2)))
+    (True, True)
+    >>> integral(Binary(0, op="/", left=Literal(0, 1), right=Literal(0, 2))), integral(Literal(0, 0.5))
+    (False, False)
+    """
+    if isinstance(node, Literal):
+        return isinstance(node.value, int) and not isinstance(node.value, bool)
+    if isinstance(node, Agg):
+        if node.func == "count":
+            return True
+        return node.func in ("sum", "max", "min") and node.arg is not None and integral(node.arg)
+    if isinstance(node, Name):
+        if not node.ref or node.ref[0] != "field":
+            return False
+        table, name = node.ref[1], node.ref[2]
+        if (table, name) in _INT_DERIVED:
+            return True
+        from jingzhun.catalog import DATASETS
+
+        ds = DATASETS.get(table)
+        return ds is not None and ds.has(name) and ds.field(name).type == "int"
+    if isinstance(node, Unary):
+        return node.op == "-" and node.operand is not None and integral(node.operand)
+    if isinstance(node, Binary):
+        return node.op in ("+", "-", "*") and all(integral(c) for c in node.children())
+    if isinstance(node, Call):
+        if node.func in ("year", "month"):
+            return True
+        if node.func in ("coalesce", "least", "greatest", "abs"):
+            return all(integral(a) for a in node.args)
+        if node.func == "if":
+            return all(integral(a) for a in node.args[1:])
+    return False
+
+
+def _uses_rules(node: Node) -> bool:
+    return any(isinstance(n, Name) and n.ref and n.ref[0] == "rule" for n in node.walk())
+
+
 class _Lowerer:
-    def __init__(self, ps: PolicySet, checked: CheckedRule, period: str, household_id: str | None):
+    """Lowers expressions of every rule of a plan; aliases are unique in the whole plan."""
+
+    def __init__(self, ps: PolicySet, period: str, household_id: str | None):
         self.ps = ps
-        self.checked = checked
-        self.rule = checked.rule
+        self.rule: Rule | None = None
         self.period = period
         self.start, self.end = period_dates(period)
         self.household_id = household_id
         self.n = 0
         self.used: set[str] = set()
+        self.shared: dict[tuple[str, str], _Group] = {}
+        self.rule_cols: dict[str, tuple[str, str]] = {}  # rule id -> (stage table, fired column)
+        self.fired: str = ""  # fired column of the rule being lowered (record lists)
 
     def fresh(self, prefix: str) -> str:
         self.n += 1
@@ -200,7 +292,7 @@ class _Lowerer:
             if diff:
                 raise PolicyError(f"list parameter {p.name!r} cannot differ by province", p.location)
             return [literal(x) for x in national]
-        raise PolicyError("expected a list", self.rule.location)  # pragma: no cover - checker prevents
+        raise PolicyError("expected a list", self.rule.location if self.rule else None)  # pragma: no cover
 
     def call(self, node: Call, lv: _Level) -> exp.Expr:
         f = node.func
@@ -244,16 +336,17 @@ class _Lowerer:
             }[ref[1]]
         if ref[0] == "rule":
             rid = ref[1]
-            alias = lv.rules.get(rid)
+            table, fired = self.rule_cols[rid]
+            alias = lv.rules.get(table)
             if alias is None:
-                alias = lv.rules[rid] = self.fresh("r")
+                alias = lv.rules[table] = self.fresh("r")
                 other = self.ps.rules[rid]
                 on = exp.EQ(
                     this=exp.column("entity_id", table=alias),
                     expression=lv.keys[schema.ENTITY_KEY[other.entity]].copy(),
                 )
-                lv.joins.append((exp.to_table(rule_table(rid)), alias, on))
-            return exp.Coalesce(this=exp.column("fired", table=alias), expressions=[exp.false()])
+                lv.joins.append((exp.to_table(table), alias, on))
+            return exp.Coalesce(this=exp.column(fired, table=alias), expressions=[exp.false()])
         raise TypeError(ref)  # pragma: no cover
 
     def param(self, name: str, lv: _Level) -> exp.Expr:
@@ -270,13 +363,7 @@ class _Lowerer:
         return case.else_(literal(national))
 
     # -- aggregations
-    def group(self, node: Agg, lv: _Level) -> _Group:
-        source = node.source or ""
-        key = schema.join_key(source, _row_kind(lv))
-        assert key is not None, (source, lv.keys)
-        g = lv.groups.get((source, key))
-        if g is not None:
-            return g
+    def _new_group(self, source: str, key: str) -> _Group:
         alias, src = self.fresh("a"), self.fresh("s")
         if source in ("member", "household"):
             keys: dict[str, exp.Expr] = {k: exp.column(k, table=src) for k in schema.ROW_KEYS[source]}
@@ -292,18 +379,42 @@ class _Lowerer:
                 length=exp.Literal.number(2),
             )
             inner = _Level({source: src, "_row": source}, keys, province)
-        g = _Group(alias, source, key, inner, src)
-        if lv.semi is not None:
-            g.semi = (lv.semi[0], lv.semi[1][key])
-        lv.groups[(source, key)] = g
-        lv.joins.append(
-            (
-                exp.Placeholder(this=alias),
-                alias,  # replaced by the subquery when finished
-                exp.EQ(this=exp.column("k", table=alias), expression=lv.keys[key].copy()),
+        return _Group(alias, source, key, inner, src)
+
+    def group(self, node: Agg, lv: _Level) -> tuple[_Group, str]:
+        """The group aggregating ``node``'s records for rows of ``lv``, and its alias in ``lv``."""
+        source = node.source or ""
+        key = schema.join_key(source, _row_kind(lv))
+        assert key is not None, (source, lv.keys)
+        on = lv.keys[key]
+        if lv.shared and not _uses_rules(node):
+            g = self.shared.get((source, key))
+            if g is None:
+                g = self.shared[(source, key)] = self._new_group(source, key)
+                g.table = f"jz_agg_{source}_{key}"
+            table = g.table or ""
+            alias = lv.tables.get(table)
+            if alias is None:
+                alias = lv.tables[table] = self.fresh("a")
+                on_k = exp.EQ(this=exp.column("k", table=alias), expression=on.copy())
+                lv.joins.append((exp.to_table(table), alias, on_k))
+            return g, alias
+        found = lv.groups.get((source, key))
+        if found is None:
+            g = lv.groups[(source, key)] = self._new_group(source, key)
+            target: exp.Expr = exp.Placeholder(this=g.alias)  # replaced by the subquery when finished
+            if lv.store is not None:
+                g.table = f"{lv.store}_{source}_{key}"
+                target = exp.to_table(g.table)
+            if lv.semi is not None:
+                g.semi = (lv.semi[0], lv.semi[1][key])
+            lv.joins.append(
+                (target, g.alias, exp.EQ(this=exp.column("k", table=g.alias), expression=on.copy()))
             )
-        )
-        return g
+            found = g
+        if lv.semi is not None and self.fired not in found.semi_fired:
+            found.semi_fired.append(self.fired)
+        return found, found.alias
 
     def window_cond(self, source: str, node: Agg, alias: str) -> exp.Expr | None:
         if node.window.unit == "all":
@@ -322,7 +433,7 @@ class _Lowerer:
         return exp.GTE(this=col, expression=bound)
 
     def agg(self, node: Agg, lv: _Level, with_records: bool = False) -> exp.Expr:
-        g = self.group(node, lv)
+        g, alias = self.group(node, lv)
         if node.joins_member and g.member_alias is None:
             g.member_alias = self.fresh("sm")
             g.inner.aliases["member"] = g.member_alias
@@ -337,23 +448,23 @@ class _Lowerer:
             conds.append(exp.Not(this=exp.Coalesce(this=arg, expressions=[exp.false()])))
         cond = exp.and_(*conds) if conds else None
 
-        def add(kind: str, agg_expr: exp.Expr, sort: bool = False) -> exp.Expr:
-            cache_key = (id(node), kind)
-            col = g.cache.get(cache_key)
+        def add(agg_expr: exp.Expr, sort: bool = False) -> exp.Expr:
+            if cond is not None:
+                agg_expr = exp.Filter(this=agg_expr, expression=exp.Where(this=cond.copy()))
+            if sort:
+                agg_expr = exp.ArraySort(this=agg_expr)
+            text = agg_expr.sql()
+            col = g.cache.get(text)
             if col is None:
-                col = g.cache[cache_key] = f"c{len(g.columns)}"
-                if cond is not None:
-                    agg_expr = exp.Filter(this=agg_expr, expression=exp.Where(this=cond.copy()))
-                if sort:
-                    agg_expr = exp.ArraySort(this=agg_expr)
+                col = g.cache[text] = f"c{len(g.columns)}"
                 g.columns.append(exp.alias_(agg_expr, col))
-            return exp.column(col, table=g.alias)
+            return exp.column(col, table=alias)
 
         if with_records:
             rid = {"member": "person_id", "household": "household_id"}.get(g.source, "record_id")
-            return add("r", exp.ArrayAgg(this=exp.column(rid, table=g.src_alias)), sort=True)
+            return add(exp.ArrayAgg(this=exp.column(rid, table=g.src_alias)), sort=True)
         if f in ("count", "any", "all"):
-            c = exp.Coalesce(this=add("v", exp.Count(this=exp.Star())), expressions=[exp.Literal.number(0)])
+            c = exp.Coalesce(this=add(exp.Count(this=exp.Star())), expressions=[exp.Literal.number(0)])
             out: exp.Expr = c
             if f == "any":
                 out = exp.GT(this=c, expression=exp.Literal.number(0))
@@ -362,21 +473,21 @@ class _Lowerer:
         else:
             arg = self.lower(node.arg, g.inner)  # type: ignore[arg-type]
             fn = {"sum": exp.Sum, "max": exp.Max, "min": exp.Min, "avg": exp.Avg}[f]
-            col = add("v", fn(this=arg))
+            col = add(fn(this=arg))
             out = exp.Coalesce(this=col, expressions=[exp.Literal.number(0)]) if f == "sum" else col
         return out
 
+    def join(self, target: exp.Expr, alias: str, on: exp.Expr, lv: _Level) -> exp.Join:
+        if isinstance(target, exp.Placeholder):
+            g = next(gr for gr in lv.groups.values() if gr.alias == alias)
+            target = exp.Subquery(this=self.subquery(g))
+        else:
+            target = target.copy()
+        return exp.Join(this=exp.alias_(target, alias, table=True), side="LEFT", on=on.copy())
+
     def finish(self, lv: _Level) -> list[exp.Join]:
-        """Turn the level's joins into JOIN nodes (building each aggregation's subquery)."""
-        joins: list[exp.Join] = []
-        for target, alias, on in lv.joins:
-            if isinstance(target, exp.Placeholder):
-                g = next(gr for gr in lv.groups.values() if gr.alias == alias)
-                target = exp.Subquery(this=self.subquery(g))
-            elif isinstance(target, exp.Table):
-                target = target.copy()
-            joins.append(exp.Join(this=exp.alias_(target, alias, table=True), side="LEFT", on=on))
-        return joins
+        """The level's joins as JOIN nodes (building each inline aggregation's subquery)."""
+        return [self.join(target, alias, on, lv) for target, alias, on in lv.joins]
 
     def subquery(self, g: _Group) -> exp.Select:
         src_table = schema.CTX.get(g.source, g.source)
@@ -399,7 +510,7 @@ class _Lowerer:
         conds: list[exp.Expr] = [exp.Not(this=exp.Is(this=key_col.copy(), expression=exp.Null()))]
         if g.semi is not None:
             fired = exp.select(exp.column(g.semi[1]), copy=False).from_(g.semi[0], copy=False)
-            fired = fired.where(exp.column("fired"), copy=False)
+            fired = fired.where(exp.or_(*(exp.column(c) for c in g.semi_fired)), copy=False)
             conds.append(exp.In(this=key_col.copy(), query=exp.Subquery(this=fired)))
         df = schema.date_field(g.source)
         if df is not None:
@@ -428,6 +539,7 @@ def _base(entity: str) -> tuple[_Level, exp.Expr, list[exp.Join]]:
                 "village_code": exp.column("village_code", table="h"),
             },
             exp.column("province_code", table="h"),
+            shared=True,
         )
         return lv, exp.alias_(exp.to_table(schema.CTX["household"]), "h", table=True), []
     if entity == "person":
@@ -436,9 +548,10 @@ def _base(entity: str) -> tuple[_Level, exp.Expr, list[exp.Join]]:
             {
                 "person_id": exp.column("person_id", table="m"),
                 "household_id": exp.column("household_id", table="m"),
-                "village_code": exp.column("village_code", table="m"),
+                "village_code": exp.column("village_code", table="h"),
             },
-            exp.column("province_code", table="m"),
+            exp.column("province_code", table="h"),
+            shared=True,
         )
         join = exp.Join(
             this=exp.alias_(exp.to_table(schema.CTX["household"]), "h", table=True),
@@ -451,87 +564,180 @@ def _base(entity: str) -> tuple[_Level, exp.Expr, list[exp.Join]]:
         {"village": "v", "_row": "village"},
         {"village_code": exp.column("village_code", table="v")},
         exp.column("province_code", table="v"),
+        shared=True,
     )
     return lv, exp.alias_(exp.to_table(schema.CTX["village"]), "v", table=True), []
 
 
-def lower_rule(
-    checked: CheckedRule, ps: PolicySet, period: str, household_id: str | None = None
-) -> LoweredRule:
-    """The SELECT that computes one rule for every entity it applies to (fired or not)."""
-    rule = checked.rule
-    lo = _Lowerer(ps, checked, period, household_id)
-    lv, base, base_joins = _base(rule.entity)
-    key = schema.ENTITY_KEY[rule.entity]
-    cols: list[exp.Expr] = [
-        exp.alias_(lv.keys[key].copy(), "entity_id"),
-        exp.alias_(
-            lv.keys["household_id"].copy() if "household_id" in lv.keys else exp.cast(exp.Null(), "VARCHAR"),
-            "household_id",
-        ),
-        exp.alias_(lv.keys["village_code"].copy(), "village_code"),
-    ]
-    values, params, records, explain = [], [], [], []
-    for i, (name, node) in enumerate(checked.lets):
-        col = f"v{i}_{name}"
-        cols.append(exp.alias_(lo.lower(node, lv), col))
-        values.append(Column(col, name, node.type or ""))
-    for i, node in enumerate(checked.fields):
-        col = f"f{i}"
-        cols.append(exp.alias_(lo.lower(node, lv), col))
-        values.append(Column(col, node.dotted, node.type or ""))
-    for i, pname in enumerate(checked.params):
-        col = f"p{i}_{pname}"
-        cols.append(exp.alias_(lo.param(pname, lv), col))
-        params.append(Column(col, pname, ""))
-    for i, (label, _) in enumerate(checked.records):
-        records.append(Column(f"r{i}", label, "list"))
-    parts = [p for p in (*checked.explain_zh, *checked.explain_en) if p.node is not None]
-    seen: dict[int, str] = {}
-    for part in parts:
-        if id(part.node) in seen:
-            continue
-        col = seen[id(part.node)] = f"x{len(seen)}"
-        cols.append(exp.alias_(lo.lower(part.node, lv), col))  # type: ignore[arg-type]
-        explain.append(Column(col, str(id(part.node)), part.node.type or ""))  # type: ignore[union-attr]
-    # Evaluating everything, a rule's table keeps fired rows only (a rule using it reads absent as false);
-    # explaining one household keeps every row, to show the rules that did not fire.
-    keep_all = household_id is not None
-    when = exp.Coalesce(this=_p(lo.lower(checked.when, lv)), expressions=[exp.false()])
-    conds = [when.copy()] if not keep_all else []
-    if checked.applies is not None:
-        conds.insert(0, exp.Coalesce(this=_p(lo.lower(checked.applies, lv)), expressions=[exp.false()]))
-    cols.append(exp.alias_(when if keep_all else exp.true(), "fired"))
-    q = exp.select(*cols, copy=False).from_(base, copy=False)
-    for j in base_joins:
-        if rule.entity != "person" or "h" in lo.used:
+# Columns of a stage table that identify its row, by entity: policy key -> column.
+_KEY_COLUMNS = {
+    "person": {"person_id": "entity_id", "household_id": "household_id", "village_code": "village_code"},
+    "household": {"household_id": "entity_id", "village_code": "village_code"},
+    "village": {"village_code": "entity_id"},
+}
+
+
+class _Stage:
+    """One SELECT computing the rules of one stage over one entity."""
+
+    def __init__(self, lo: _Lowerer, stage: int, entity: str, keep_all: bool):
+        self.lo = lo
+        self.stage = stage
+        self.entity = entity
+        self.table = stage_table(stage, entity)
+        self.keep_all = keep_all
+        self.lv, self.base, self.base_joins = _base(entity)
+        lv = self.lv
+        self.cols: list[exp.Expr] = [
+            exp.alias_(lv.keys[schema.ENTITY_KEY[entity]].copy(), "entity_id"),
+            exp.alias_(
+                lv.keys["household_id"].copy()
+                if "household_id" in lv.keys
+                else exp.cast(exp.Null(), "VARCHAR"),
+                "household_id",
+            ),
+            exp.alias_(lv.keys["village_code"].copy(), "village_code"),
+        ]
+        self.by_sql: dict[str, str] = {}
+        self.fired: list[str] = []
+        self.used: set[str] = set()
+        self.rules: list[LoweredRule] = []
+
+    def value(self, e: exp.Expr, label: str, typ: str) -> Column:
+        """A value of the rule's rows: stored once per distinct expression; a constant is not stored."""
+        if e.find(exp.Column) is None:
+            return Column("", label, typ, e)
+        text = e.sql()
+        name = self.by_sql.get(text)
+        if name is None:
+            name = self.by_sql[text] = f"c{len(self.by_sql)}"
+            self.cols.append(exp.alias_(e, name))
+        return Column(name, label, typ)
+
+    def add(self, checked: CheckedRule) -> LoweredRule:
+        lo, lv = self.lo, self.lv
+        lo.rule = checked.rule
+        lo.used = self.used
+        values, params, explain = [], [], []
+        for name, node in checked.lets:
+            values.append(self.value(lo.lower(node, lv), name, node.type or ""))
+        for node in checked.fields:
+            values.append(self.value(lo.lower(node, lv), node.dotted, node.type or ""))
+        for pname in checked.params:
+            params.append(self.value(lo.param(pname, lv), pname, ""))
+        parts = [p for p in (*checked.explain_zh, *checked.explain_en) if p.node is not None]
+        seen: set[int] = set()
+        for part in parts:
+            assert part.node is not None
+            if id(part.node) in seen:
+                continue
+            seen.add(id(part.node))
+            typ = "int" if part.node.type == "number" and integral(part.node) else part.node.type or ""
+            c = self.value(lo.lower(part.node, lv), str(id(part.node)), typ)
+            explain.append(c)
+        i = len(self.fired)
+        when = exp.Coalesce(this=_p(lo.lower(checked.when, lv)), expressions=[exp.false()])
+        applies: exp.Expr | None = None
+        if checked.applies is not None:
+            applies = exp.Coalesce(this=_p(lo.lower(checked.applies, lv)), expressions=[exp.false()])
+        fired = f"f{i}"
+        self.cols.append(exp.alias_(exp.and_(applies.copy(), when) if applies is not None else when, fired))
+        applies_col = None
+        if self.keep_all:
+            applies_col = f"a{i}"
+            self.cols.append(exp.alias_(applies if applies is not None else exp.true(), applies_col))
+        self.fired.append(fired)
+        records = [Column(f"r{j}", label, "list") for j, (label, _) in enumerate(checked.records)]
+        lr = LoweredRule(
+            checked, self.table, exp.Null(), fired, applies_col, values, params, records, explain, self.stage
+        )
+        self.rules.append(lr)
+        return lr
+
+    def tree(self) -> exp.Select:
+        lo = self.lo
+        q = exp.select(*self.cols, copy=False).from_(self.base.copy(), copy=False)
+        for j in self.base_joins:
+            # A person's village comes from the household; a member whose household is missing is
+            # evaluated only by rules that use no household field (as with a LEFT JOIN).
+            q = q.join(j.copy(), join_type="" if "h" in self.used else "LEFT", copy=False)
+        for j in lo.finish(self.lv):
             q = q.join(j, copy=False)
-    for j in lo.finish(lv):
-        q = q.join(j, copy=False)
-    if conds:
-        q = q.where(exp.and_(*conds), copy=False)
-    rec_cols, rec_joins = _records(checked, ps, period, household_id, lo.n)
-    return LoweredRule(checked, rule_table(rule.id), q, values, params, records, explain, rec_cols, rec_joins)
+        if self.keep_all:
+            return q
+        # Evaluating everything, the table keeps rows where a rule fired (a rule using it reads absent as
+        # false); explaining one household it keeps every row, to show the rules that did not fire.
+        s = exp.select(exp.Star(), copy=False).from_(
+            exp.Subquery(this=q, alias=exp.TableAlias(this=exp.to_identifier("s"))), copy=False
+        )
+        return s.where(exp.or_(*(exp.column(f, table="s") for f in self.fired)), copy=False)
 
 
-def _records(
-    checked: CheckedRule, ps: PolicySet, period: str, household_id: str | None, start: int
-) -> tuple[list[exp.Expr], list[exp.Join]]:
-    """Record-id lists of the rule's aggregations, computed for fired rows only (a semi-join on the rule
-    table), as columns and joins over the rule table."""
-    if not checked.records:
-        return [], []
-    entity = checked.rule.entity
-    table = rule_table(checked.rule.id)
-    cols = {
-        "person": {"person_id": "entity_id", "household_id": "household_id", "village_code": "village_code"},
-        "household": {"household_id": "entity_id", "village_code": "village_code"},
-        "village": {"village_code": "entity_id"},
-    }[entity]
-    lo = _Lowerer(ps, checked, period, household_id)
-    lo.n = start + 100
-    lv = _Level({"_row": entity}, {k: exp.column(c) for k, c in cols.items()}, None, semi=(table, cols))
-    out = [
-        exp.alias_(lo.agg(agg, lv, with_records=True), f"r{i}") for i, (_, agg) in enumerate(checked.records)
-    ]
-    return out, lo.finish(lv)
+def _records(lo: _Lowerer, st: _Stage) -> list[tuple[str, exp.Expr]]:
+    """Record-id lists of the stage's top-level aggregations, for fired rows only (a semi-join on the
+    stage table), stored one table per (source, key); each rule gets its columns and joins."""
+    cols = _KEY_COLUMNS[st.entity]
+    lv = _Level(
+        {"_row": st.entity},
+        {k: exp.column(c, table="e") for k, c in cols.items()},
+        None,
+        store=f"jz_rec_s{st.stage}_{st.entity}",
+        semi=(st.table, cols),
+    )
+    for lr in st.rules:
+        if not lr.checked.records:
+            continue
+        lo.rule = lr.checked.rule
+        lo.fired = lr.fired
+        for col, (_, agg) in zip(lr.records, lr.checked.records, strict=True):
+            col.expr = lo.agg(agg, lv, with_records=True)
+        aliases = {c.table for col in lr.records if col.expr for c in col.expr.find_all(exp.Column)}
+        for target, alias, on in lv.joins:
+            if alias in aliases:
+                lr.record_joins.append(lo.join(target, alias, on, lv))
+                lr.record_tables.append(target.name)
+    return [(g.table or "", lo.subquery(g)) for g in lv.groups.values()]
+
+
+def rule_stages(checked: dict[str, CheckedRule], order: list[str]) -> dict[str, int]:
+    """Stage of each rule: 0 without rule references, else one more than its latest dependency.
+
+    >>> from types import SimpleNamespace as NS
+    >>> rule_stages({"a": NS(deps=set()), "b": NS(deps={"a"}), "c": NS(deps={"a", "b"})}, ["a", "b", "c"])
+    {'a': 0, 'b': 1, 'c': 2}
+    """
+    stages: dict[str, int] = {}
+    for rid in order:
+        stages[rid] = max((stages[d] + 1 for d in checked[rid].deps), default=0)
+    return stages
+
+
+def lower_rules(
+    checked: dict[str, CheckedRule],
+    order: list[str],
+    ps: PolicySet,
+    period: str,
+    household_id: str | None = None,
+) -> Lowered:
+    """Steps computing every rule in ``order`` (fired or not when ``household_id`` is given)."""
+    lo = _Lowerer(ps, period, household_id)
+    stages = rule_stages(checked, order)
+    built: dict[tuple[int, str], _Stage] = {}
+    rules: dict[str, LoweredRule] = {}
+    for rid in sorted(order, key=lambda r: (stages[r], order.index(r))):
+        entity = checked[rid].rule.entity
+        st = built.get((stages[rid], entity))
+        if st is None:
+            st = built[(stages[rid], entity)] = _Stage(lo, stages[rid], entity, household_id is not None)
+        lr = rules[rid] = st.add(checked[rid])
+        lo.rule_cols[rid] = (lr.table, lr.fired)
+    stage_steps: list[tuple[str, exp.Expr]] = []
+    for key in sorted(built, key=lambda k: (k[0], ("person", "household", "village").index(k[1]))):
+        st = built[key]
+        tree = st.tree()
+        for lr in st.rules:
+            lr.tree = tree
+        stage_steps.append((st.table, tree))
+        stage_steps.extend(_records(lo, st))
+    shared = [(g.table or "", lo.subquery(g)) for g in lo.shared.values()]
+    return Lowered([*shared, *stage_steps], rules)

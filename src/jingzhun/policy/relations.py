@@ -42,7 +42,9 @@ def arrow_schema(name: str) -> pa.Schema:
 
 
 def empty_table(name: str) -> pa.Table:
-    return arrow_schema(name).empty_table()
+    """No rows, every column (built without Python objects, so pyarrow never loads pandas)."""
+    sch = arrow_schema(name)
+    return pa.Table.from_arrays([pa.nulls(0, f.type) for f in sch], schema=sch)
 
 
 def _convert(value: Any, typ: pa.DataType) -> Any:
