@@ -45,12 +45,35 @@ _SPACE_CLASS = (
     "\\t\\n\\x{0b}\\f\\r\\x{1c}-\\x{1f} \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
     "\\x{202f}\\x{205f}\\x{3000}\\x{200b}\\x{feff}''\"‘’“”"
 )
-_CLEAN18 = "'[0-9]{17}[0-9X]'"
-_SCIENTIFIC = "'[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\\.[0-9]+'"
+_CLEAN18 = "'^[0-9]{17}[0-9X]$'"
+_SCIENTIFIC = "'^(?:[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\\.[0-9]+)$'"
 # No IN (...) list or list_contains on constants: DuckDB turns them into a join, and a join does not
 # keep the rows in file order, which the streamed CSV check relies on (a row's number is its position).
-# The provinces are a bit mask instead: bit p set for every valid 2-digit prefix p.
-_PROVINCE_MASK = sum(1 << int(p) for p in PROVINCE_PREFIXES)
+# The provinces are a few ranges of consecutive prefixes instead. Every expression here is portable
+# SQL (anchored regexp_matches, integer arithmetic, no lambdas or DuckDB-only types), so linkage can
+# send it through any engine (the Spark engine transpiles it).
+
+
+def _ranges(values: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for v in sorted(values):
+        if out and v == out[-1][1] + 1:
+            out[-1] = (out[-1][0], v)
+        else:
+            out.append((v, v))
+    return out
+
+
+_PROVINCE_RANGES = _ranges([int(p) for p in PROVINCE_PREFIXES])
+
+
+def province_ok_sql(p: str) -> str:
+    """SQL: the 2-digit integer ``p`` is a province prefix of GB/T 2260 (a few BETWEEN ranges)."""
+    return "(" + " OR ".join(
+        f"({p}) = {lo}" if lo == hi else f"({p}) BETWEEN {lo} AND {hi}" for lo, hi in _PROVINCE_RANGES
+    ) + ")"
+
+
 CHECK_CHARS = "10X98765432"
 
 
@@ -60,14 +83,14 @@ def normalise_sql(s: str) -> str:
         f"upper(regexp_replace(translate(CAST({s} AS VARCHAR), '０１２３４５６７８９ｘＸ', '0123456789XX'), "
         f"'[{_SPACE_CLASS}]+', '', 'g'))"
     )
-    return f"CASE WHEN regexp_full_match({s}, {_CLEAN18}) THEN {s} ELSE {full} END"
+    return f"CASE WHEN regexp_matches({s}, {_CLEAN18}) THEN {s} ELSE {full} END"
 
 
 def shape_sql(n: str) -> str:
     """18 for ``\\d{17}[\\dX]``, 15 for ``\\d{15}``, else NULL (``n`` normalised)."""
     return (
-        f"CASE WHEN regexp_full_match({n}, {_CLEAN18}) THEN 18 "
-        f"WHEN length({n}) = 15 AND regexp_full_match({n}, '[0-9]{{15}}') THEN 15 END"
+        f"CASE WHEN regexp_matches({n}, {_CLEAN18}) THEN 18 "
+        f"WHEN length({n}) = 15 AND regexp_matches({n}, '^[0-9]{{15}}$') THEN 15 END"
     )
 
 
@@ -123,16 +146,16 @@ def reason_sql(n: str, g: str, k: str, c: str) -> str:
     real = valid_date_sql(y, m, d)
     return (
         f"CASE WHEN {k} IS NOT NULL THEN CASE "
-        f"WHEN (({_PROVINCE_MASK}::UHUGEINT >> CAST({k} // 1000000000000000 AS UHUGEINT)) & 1) = 0 "
+        f"WHEN NOT {province_ok_sql(f'{k} // 1000000000000000')} "
         "THEN 'area_code' "
         f"WHEN {g} = 15 AND NOT {real} THEN 'birth_date' "
         f"WHEN ({k} // 100000000000) % 10000 = 0 THEN 'area_code' "
         f"WHEN NOT ({real} AND {y} >= 1850 AND {ymd} <= {_TODAY}) THEN 'birth_date' "
         f"WHEN {g} = 18 AND {check_value_sql(k)} <> {c} THEN 'check_digit' END "
         f"WHEN {n} IS NULL OR {n} = '' THEN 'empty' "
-        f"WHEN regexp_full_match({n}, {_SCIENTIFIC}) THEN 'scientific_notation' "
+        f"WHEN regexp_matches({n}, {_SCIENTIFIC}) THEN 'scientific_notation' "
         f"WHEN length({n}) = 15 THEN 'characters' "
-        f"WHEN regexp_full_match({n}, '[0-9X]+') THEN 'length' "
+        f"WHEN regexp_matches({n}, '^[0-9X]+$') THEN 'length' "
         "ELSE 'characters' END"
     )
 
@@ -147,8 +170,9 @@ def upgrade_sql(n: str, g: str, k: str) -> str:
 
 def valid_sql(u: str) -> str:
     """SQL: is ``u`` (a column holding an 18-character form or NULL) a valid number?"""
-    body = f"({reason_sql(u, '18', 'k', last_sql(u, '18'))}) IS NULL"
-    return f"coalesce(regexp_full_match({u}, {_CLEAN18}) AND {_bind(f'CAST(left({u}, 17) AS BIGINT)', 'k', body)}, false)"
+    k = f"CAST(left({u}, 17) AS BIGINT)"
+    body = f"({reason_sql(u, '18', k, last_sql(u, '18'))}) IS NULL"
+    return f"coalesce(regexp_matches({u}, {_CLEAN18}) AND {body}, false)"
 
 
 def stages(s: str, out: str, clean: str | None = None) -> list[list[str]]:
@@ -161,7 +185,7 @@ def stages(s: str, out: str, clean: str | None = None) -> list[list[str]]:
     clean (17 digits and a digit or X), if the caller has one."""
     f, n, g, k, c = (f"{out}_{x}" for x in "fngkc")
     q = clean or f"{out}_q"
-    first = [] if clean else [[f"regexp_full_match({s}, {_CLEAN18}) AS {q}"]]
+    first = [] if clean else [[f"regexp_matches({s}, {_CLEAN18}) AS {q}"]]
     return [
         *first,
         [

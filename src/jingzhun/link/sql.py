@@ -20,7 +20,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from jingzhun.ids.sql import _check_char_sql
+from jingzhun.ids.sql import check_char_sql
 from jingzhun.link.normalise import STRIP_CHARS, TRANSLATE_FROM, TRANSLATE_TO
 
 _FULL_DIGITS, _HALF_DIGITS = "０１２３４５６７８９", "0123456789"
@@ -87,9 +87,10 @@ def id_upgrade_normalised(n: str) -> str:
     """The 18-character form of normalised text ``n`` (a column): itself when well formed, 15-digit numbers
     upgraded with their check character, else NULL."""
     up17 = f"(substr({n}, 1, 6) || '19' || substr({n}, 7, 9))"
+    check = check_char_sql(f"CAST({up17} AS BIGINT)")
     return (
         f"CASE WHEN regexp_matches({n}, '{WELL_FORMED}') THEN {n} "
-        f"WHEN regexp_matches({n}, '^[0-9]{{15}}$') THEN {up17} || {_check_char_sql(up17)} END"
+        f"WHEN regexp_matches({n}, '^[0-9]{{15}}$') THEN {up17} || {check} END"
     )
 
 
