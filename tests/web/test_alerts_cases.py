@@ -59,3 +59,42 @@ def test_a_closed_case_is_shown_and_a_new_one_can_be_opened(web):
     assert f'href="/cases/{h1}"' in row and "已关闭" in row and "open-button" in row
     # province users read the inbox but open nothing
     assert "open-button" not in web.login("sheng").get("/alerts").text
+
+
+def test_cases_handed_over_by_the_run_are_linked_from_their_alerts(web):
+    """The monthly run's handoff (``cases.handoff``) opens cases for new alerts and notes new alerts on
+    a household's open case: the inbox links each alert to the case it was handed to."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from jingzhun.cases.handoff import hand_off_alerts
+
+    root = web.app.state.jz.settings.data
+    # H3 already has a case opened by hand (self report); H5 has none
+    system = Principal(0, "pipeline", "county", "520121000000")
+    manual = web.app.state.jz.cases.open_case(
+        system, None, household_id="H3", village_code="520121201202", head_name="周八", channel="self_report"
+    )
+    alerts = pq.read_table(root / "runs" / RUN2 / "alerts.parquet").to_pylist()
+    with web.app.state.jz.store.session() as s:
+        counts = hand_off_alerts(
+            s,
+            web.app.state.jz.settings,
+            run_id=RUN2,
+            period="2025-02",
+            alerts=[a | {"head_name": a["household_id"]} for a in alerts],
+            now=dt.datetime(2025, 3, 2),
+        )
+    assert (counts.cases_opened, counts.new_noted) == (1, 1)
+    text = web.login("xian").get("/alerts").text
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<tr data-alert="[^~]+~(H\d)~[^"]+">(.*?)</tr>', text, re.S)
+    }
+    h5 = int(re.search(r'data-case="(\d+)"', rows["H5"]).group(1))
+    assert h5 != manual["id"] and "open-button" not in rows["H5"]
+    assert f'data-case="{manual["id"]}"' in rows["H3"]  # noted on the household's open case
+    assert "open-button" in rows["H1"]  # January's alert, never handed over: open one by hand
+    history = web.doc("xian", f"/cases/{manual['id']}").body_rows("events")
+    assert [e[2] for e in history] == ["立案", "部门筛查新增预警"]

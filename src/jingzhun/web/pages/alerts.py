@@ -16,7 +16,7 @@ from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
 from jingzhun.errors import JingzhunError
-from jingzhun.ops.models import MonitoringCase
+from jingzhun.ops.models import CaseAlert, MonitoringCase
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -52,34 +52,47 @@ def cases_of_households(ctx: Any, principal: Any, household_ids: list[str]) -> d
     with ctx.store.session() as session:
         stmt = scope.scoped_select(stmt, MonitoringCase.village_code, principal)
         for row in session.execute(stmt.order_by(MonitoringCase.id.desc())).mappings():
-            c = dict(row) | {"state_zh": workflow.STATES.get(row["state"], row["state"])}
+            c = dict(row) | {"state_zh": workflow.STATES.get(row["state"], row["state"]), "handed": set()}
             c["final"] = row["state"] in workflow.FINAL_STATES
             out.setdefault(row["household_id"], []).append(c)
+        by_id = {c["id"]: c for cs in out.values() for c in cs}
+        if by_id:
+            handed = select(CaseAlert.case_id, CaseAlert.period, CaseAlert.rule_id).where(
+                CaseAlert.case_id.in_(sorted(by_id)), CaseAlert.status == "new"
+            )
+            for case_id, period, rule_id in session.execute(handed):
+                by_id[case_id]["handed"].add((period, rule_id))
     return out
 
 
 def case_of_alert(alert: dict[str, Any], cases: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The case that handles ``alert`` among its household's cases (newest first): the case opened from
-    this alert; else one the run opened for it (same run, the alert's rule); else one opened for the same
-    rule since the alert first appeared (a persisting alert keeps its case); else the household's case
-    in progress, whatever its channel. None when the household has none of these.
+    """The case that handles ``alert`` among its household's cases (newest first): the case the monthly
+    run handed the alert to when it was new (``case_alert``: opened by it, or noted on the household's
+    open case); else the case opened from this alert by hand; else one opened for it by run and rule;
+    else one opened for the same rule since the alert first appeared (a persisting alert keeps its case);
+    else the household's case in progress, whatever its channel. None when there is none of these.
 
     >>> a = {"alert_id": "2025-02-b~H1~r1", "run_id": "2025-02-b", "rule_id": "r1", "first_period": "2025-01"}
     >>> c = lambda i, **kw: {"id": i, "final": False, "alert_id": None, "run_id": None, "rule_ids": None,
-    ...                      "channel": "dept_alert"} | kw
+    ...                      "channel": "dept_alert", "handed": set()} | kw
+    >>> case_of_alert(a, [c(9), c(4, channel="self_report", handed={("2025-01", "r1")})])["id"]
+    4
     >>> case_of_alert(a, [c(3, run_id="2025-02-b", rule_ids=["r2"]), c(2, run_id="2025-01-a", rule_ids=["r1"])])["id"]
     2
     >>> case_of_alert(a, [c(5, final=True, run_id="2024-12-z", rule_ids=["r1"])]) is None
     True
     """
+    rule = alert.get("rule_id")
+    first = alert.get("first_period") or alert.get("period") or ""
+    for c in cases:
+        if (first, rule) in c.get("handed", ()):
+            return c
     for c in cases:
         if c["alert_id"] and c["alert_id"] == alert["alert_id"]:
             return c
-    rule = alert.get("rule_id")
     for c in cases:
         if c["run_id"] == alert.get("run_id") and rule in (c["rule_ids"] or []):
             return c
-    first = alert.get("first_period") or alert.get("period") or ""
     for c in cases:
         if (
             c["channel"] == "dept_alert"

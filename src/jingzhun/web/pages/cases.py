@@ -13,7 +13,7 @@ from starlette.responses import Response
 from jingzhun.api.deps import Page
 from jingzhun.api.errors import status_of
 from jingzhun.auth.roles import ROLES
-from jingzhun.cases import workflow
+from jingzhun.cases import handoff, workflow
 from jingzhun.cases.service import OPENING_ROLES
 from jingzhun.catalog import ENUMS
 from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
@@ -43,6 +43,7 @@ EVENTS_ZH = {
     "add_measure": "录入帮扶措施",
     "add_follow_up": "录入回访",
     "edit": "修改案件信息",
+    **handoff.EVENT_ACTIONS,
     **workflow.ACTIONS,
 }
 FIELD_ZH = {
