@@ -459,24 +459,9 @@ class CaseService:
                 created_by=principal.username,
                 created_at=now,
             )
-            session.add(measure)
-            session.flush()
-            out = measure_dict(measure)
-            session.add(
-                CaseEvent(
-                    case_id=case_id,
-                    at=now,
-                    actor=principal.username,
-                    action="add_measure",
-                    from_state=case.state,
-                    to_state=case.state,
-                    payload=jsonable(out),
-                )
+            return self._add_case_item(
+                session, principal, ip, case, measure, measure_dict, "add_measure", "assistance_measure", now
             )
-            record(
-                session, _actor(principal, ip), "create", "assistance_measure", measure.id, at=now, new=out
-            )
-        return out
 
     def add_follow_up(
         self,
@@ -509,21 +494,38 @@ class CaseService:
                 created_by=principal.username,
                 created_at=now,
             )
-            session.add(item)
-            session.flush()
-            out = follow_up_dict(item)
-            session.add(
-                CaseEvent(
-                    case_id=case_id,
-                    at=now,
-                    actor=principal.username,
-                    action="add_follow_up",
-                    from_state=case.state,
-                    to_state=case.state,
-                    payload=jsonable(out),
-                )
+            return self._add_case_item(
+                session, principal, ip, case, item, follow_up_dict, "add_follow_up", "follow_up", now
             )
-            record(session, _actor(principal, ip), "create", "follow_up", item.id, at=now, new=out)
+
+    @staticmethod
+    def _add_case_item(
+        session: Session,
+        principal: Principal,
+        ip: str | None,
+        case: MonitoringCase,
+        item: AssistanceMeasure | FollowUp,
+        as_dict: Callable[[Any], dict[str, Any]],
+        action: str,
+        entity: str,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        """Store a measure or follow-up of ``case`` with its case event and audit row (one transaction)."""
+        session.add(item)
+        session.flush()
+        out = as_dict(item)
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=principal.username,
+                action=action,
+                from_state=case.state,
+                to_state=case.state,
+                payload=jsonable(out),
+            )
+        )
+        record(session, _actor(principal, ip), "create", entity, item.id, at=now, new=out)
         return out
 
     def notice_cases(self, principal: Principal, ip: str | None, village_code: str) -> list[MonitoringCase]:
