@@ -54,7 +54,11 @@ def test_csv_and_its_xlsx_twin_give_the_same_outcome(tmp_path: Path) -> None:
     # and the outcome is the expected one, not just the same one
     counts = from_csv["counts"]
     assert counts[:4] == (8, 3, 5, {"id_check_digit": 1})
-    assert [(a["_row"], a["name"]) for a in from_csv["accepted"]] == [(3, "张\n三"), (4, "李四"), (10, "周九")]
+    assert [(a["_row"], a["name"]) for a in from_csv["accepted"]] == [
+        (3, "张\n三"),
+        (4, "李四"),
+        (10, "周九"),
+    ]
     assert json.loads(from_csv["accepted"][0]["_extra"]) == {"备注": "多行\n备注"}
     rules = {q["_row"]: [x["rule"] for x in json.loads(q["_reasons"])] for q in from_csv["rejected"]}
     assert rules == {
