@@ -29,8 +29,11 @@ sysdeps:
 demo: install
 	$(VENV)/bin/jingzhun demo --data $(DEMO_DATA) --persons $(DEMO_PERSONS)
 
+# Test areas run in parallel (pytest-xdist), each area on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: install sysdeps
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 test-fast: install
 	$(VENV)/bin/python -m pytest -q -x -m "not spark and not browser and not slow"
