@@ -287,11 +287,11 @@ class Server:
             env["JINGZHUN_INDEX_MEMORY_LIMIT"] = memory_limit
         if plain:
             cmd = [sys.executable, "-m", "uvicorn", "jingzhun.web.app:create_app", "--factory"]
-            cmd += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+            cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
         else:
             cmd = [str(Path(sys.executable).parent / "jingzhun"), "serve", "--data", str(root)]
             cmd += ["--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--workers", str(workers)]
+        cmd += ["--workers", str(workers), "--log-level", "warning"]
         start = time.perf_counter()
         self.proc = subprocess.Popen(cmd, env=env)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -142,6 +142,9 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(
             None, "--workers", min=1, help="Worker processes (default: one per core)."
         ),
+        log_level: str = typer.Option(
+            "info", "--log-level", help="uvicorn's: warning leaves out the access log."
+        ),
     ) -> None:
         """Serve the web application and the API (/api/v1, docs at /api/v1/docs).
 
@@ -153,4 +156,4 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"Jingzhun on http://{host}:{port}/api/v1/docs ({_safe_url(settings.database_url)}, {n} workers)"
         )
-        serve(settings, host, port, n)
+        serve(settings, host, port, n, log_level=log_level)

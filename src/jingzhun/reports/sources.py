@@ -37,15 +37,6 @@ SHOWN = (
     "hno, household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type, "
     "monitoring_type, household_size"
 )
-_SHOWN_NAMES = (
-    "hno",
-    "household_id",
-    "village_code",
-    "head_name",
-    "household_type",
-    "monitoring_type",
-    "household_size",
-)
 
 
 class AtLeast(int):
@@ -147,8 +138,14 @@ class IndexedHouseholds:
                 break
             entries *= 4
         page = list(itertools.islice(self._union(places, extra), offset, offset + limit))
-        found = [named[h] for h in page if h in named]
-        missing = [h for h in page if h not in named]
+        found: list[dict[str, Any]] = []
+        by_name = sorted(set(page).intersection(named))
+        if by_name:  # their entries lie in one stretch of the name index: read it, not hh_place rows
+            sql, params = self._name_sql(t, by_name[0], by_name[-1])
+            rows = data.rows(cur, f"SELECT {SHOWN} FROM reg.name_idx WHERE {sql}", params)
+            wanted = set(by_name)
+            found += list({r["hno"]: r for r in rows if r["hno"] in wanted}.values())
+        missing = sorted(set(page) - set(by_name))
         if missing:
             sql = " UNION ALL ".join(
                 f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN {a} AND {b}" for a, b in _runs(missing)
@@ -181,22 +178,26 @@ class IndexedHouseholds:
         return places
 
     @staticmethod
-    def _by_name(cur: Any, t: str, lo: int, hi: int, entries: int) -> tuple[dict[int, dict[str, Any]], bool]:
-        """The households numbered lo..hi with a member whose name contains ``t``, in number order,
-        from at most ``entries`` name entries (the entries of one first character are stored in
+    def _by_name(cur: Any, t: str, lo: int, hi: int, entries: int) -> tuple[list[int], bool]:
+        """The numbers of the households numbered lo..hi with a member whose name contains ``t``, in
+        order, from at most ``entries`` name entries (the entries of one first character are stored in
         household order: no sort, and the read stops at the limit); and whether it was cut short."""
+        sql, params = IndexedHouseholds._name_sql(t, lo, hi)
+        got = cur.execute(
+            f"SELECT hno FROM reg.name_idx WHERE {sql} LIMIT {int(entries)}", params
+        ).fetchnumpy()
+        hnos = got["hno"].tolist()
+        return list(dict.fromkeys(hnos)), len(hnos) >= entries
+
+    @staticmethod
+    def _name_sql(t: str, lo: int, hi: int) -> tuple[str, list[Any]]:
         nlo, nhi = name_key(t)
-        sql = f"SELECT {SHOWN} FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"
+        sql = "nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"
         params: list[Any] = [nlo, nhi, lo, hi]
         if len(t) > 3:
             sql += " AND starts_with(sfx, ?)"
             params.append(t)
-        got = cur.execute(f"{sql} LIMIT {int(entries)}", params).fetchall()
-        named: dict[int, dict[str, Any]] = {}
-        for row in got:
-            if row[0] not in named:
-                named[row[0]] = dict(zip(_SHOWN_NAMES, row, strict=True))
-        return named, len(got) >= entries
+        return sql, params
 
     @staticmethod
     def _union(places: list[tuple[int, int]], extra: list[int]) -> Iterator[int]:
