@@ -105,12 +105,12 @@ class IndexedHouseholds:
         t = (text or "").strip()
         if not t:  # the region's households are the rows lo..hi of hh_place
             first, last = lo + offset, min(hi, lo + offset + limit - 1)
-            found = data.rows(
+            listed = data.rows(
                 cur,
                 f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN ? AND ? ORDER BY hno",
                 [first, last],
             )
-            return self._named(found), hi - lo + 1
+            return self._named(listed), hi - lo + 1
         want = offset + limit + 1  # the page and one more: is there a next page
         places = _merge(
             [(max(a, lo), min(b, hi)) for name, a, b in self._places() if t in name and b >= lo and a <= hi]

@@ -21,6 +21,8 @@ from jingzhun.settings import Settings
 
 log = logging.getLogger(__name__)
 
+HEALTHCHECK_S = 300  # seconds a worker may take to answer uvicorn's health check before it is replaced
+
 
 def default_workers() -> int:
     """One worker per core this process may run on."""
@@ -87,6 +89,9 @@ def serve(settings: Settings, host: str, port: int, workers: int | None = None, 
     os.environ["JINGZHUN_DATA"] = str(settings.data)
     if settings.db_url:
         os.environ["JINGZHUN_DB_URL"] = settings.db_url
+    # uvicorn kills a worker that does not answer its health check in time (5 s by default): a worker
+    # still importing on a busy machine, or holding the GIL through a long request, is not hung
+    uvicorn_args.setdefault("timeout_worker_healthcheck", HEALTHCHECK_S)
     uvicorn.run(
         "jingzhun.web.serve:worker_app", factory=True, workers=workers, host=host, port=port, **uvicorn_args
     )
