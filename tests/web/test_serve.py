@@ -66,7 +66,8 @@ def test_serve_with_two_workers(tmp_path):
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.2)
         # the index was there before any request
-        assert list((root / "web").glob("registry-*.duckdb")) and list((root / "web").glob("results-*.duckdb"))
+        assert list((root / "web").glob("registry-*.duckdb"))
+        assert list((root / "web").glob("results-*.duckdb"))
         workers = [p for p in psutil.Process(proc.pid).children(recursive=True) if "python" in p.name()]
         assert len(workers) >= 2
         clients = [httpx.Client(base_url=base, timeout=60) for _ in range(4)]
