@@ -16,7 +16,7 @@ from jingzhun.ops import open_store
 from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.reports import figures
 from jingzhun.reports import index as ix
-from jingzhun.reports.sources import IndexedAlerts, IndexedHouseholds
+from jingzhun.reports.sources import COUNT_CAP, AtLeast, IndexedAlerts, IndexedHouseholds
 
 from .world import T1, V1, V2, V3, setup
 
@@ -225,6 +225,7 @@ def test_lookups_read_one_row_group_not_the_table(tmp_path):
         at,
     )
     rng = np.random.default_rng(1)
+    names = ["王" + "伟芳娜敏"[rng.integers(4)] + str(i) for i in range(n)]
     _import(
         store,
         root,
@@ -235,7 +236,7 @@ def test_lookups_read_one_row_group_not_the_table(tmp_path):
             {
                 "person_id": f"P{i}",
                 "household_id": hh[i // 4],
-                "name": "王" + "伟芳娜敏"[rng.integers(4)] + str(i),
+                "name": names[i],
                 "id_number": f"5201211980{i:08d}",
             }
             for i in range(n)
@@ -253,7 +254,12 @@ def test_lookups_read_one_row_group_not_the_table(tmp_path):
             "SELECT * FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ?",
             ["520121198000012345"] * 2,
         ),
-        "name_idx": ("SELECT * FROM reg.name_idx WHERE nk BETWEEN ? AND ?", list(ix.name_key("王伟12"))),
+        # a name in a region: the entries of its first character (every name here starts with 王, five
+        # row groups) narrowed by household number, since they are stored in household order
+        "name_idx": (
+            "SELECT * FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN 5000 AND 5100",
+            list(ix.name_key("王伟12")),
+        ),
         "hh_place": ("SELECT * FROM reg.hh_place WHERE rowid IN (17, 42)", []),  # a page of results
     }
     for table, (sql, params) in plans.items():
@@ -261,4 +267,15 @@ def test_lookups_read_one_row_group_not_the_table(tmp_path):
         scanned, groups = map(int, re.search(r"Row Groups Scanned: (\d+) / (\d+)", text).groups())
         assert groups > 1 and scanned <= 2 and scanned < groups, (table, scanned, groups, text)
     assert _search(index, "520121198000012345") == (["H003086"], 1)
+    # 王 is in every name: the first households come in order without reading them all, the total
+    # is a lower bound past COUNT_CAP; later pages continue in order
+    ids, total = _search(index, "王", limit=3)
+    assert ids == ["H000000", "H000001", "H000002"]
+    assert isinstance(total, AtLeast) and 3 < total < n // 4
+    assert _search(index, "王", limit=2, offset=1500)[0] == ["H001500", "H001501"]
+    # a rarer name is counted exactly, every household once, in order
+    expected = sorted({hh[i // 4] for i, name in enumerate(names) if "娜12" in name})
+    ids, total = _search(index, "娜12", limit=500)
+    assert ids == expected and total == len(expected) and not isinstance(total, AtLeast)
+    assert 20 < len(expected) < COUNT_CAP
     store.dispose()

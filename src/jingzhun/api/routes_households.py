@@ -11,6 +11,7 @@ from jingzhun.auth import scope
 from jingzhun.auth.masking import mask_record
 from jingzhun.auth.users import Principal
 from jingzhun.errors import NotFound, PermissionDenied
+from jingzhun.reports.sources import AtLeast
 
 router = APIRouter(prefix="/households", tags=["households"])
 
@@ -53,7 +54,10 @@ def search(
             at=ctx.now(),
             details={"q": q, "region": region, "household_ids": [r.get("household_id") for r in rows]},
         )
-    return page([mask_record(r) for r in rows], total, paging)
+    found = page([mask_record(r) for r in rows], total, paging)
+    # a common name is counted only up to a point: the total is then a lower bound
+    found["total_exact"] = not isinstance(total, AtLeast)
+    return found
 
 
 @router.get("/{household_id}", summary="One household; full ID numbers only with unmask=true where allowed")

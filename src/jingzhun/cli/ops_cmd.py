@@ -139,12 +139,21 @@ def register(app: typer.Typer) -> None:
         url: str | None = URL_OPT,
         host: str = typer.Option("127.0.0.1", "--host"),
         port: int = typer.Option(8000, "--port"),
+        workers: int | None = typer.Option(
+            None, "--workers", min=1, help="Worker processes (default: one per core)."
+        ),
+        log_level: str = typer.Option(
+            "info", "--log-level", help="uvicorn's: warning leaves out the access log."
+        ),
     ) -> None:
-        """Serve the web application and the API (/api/v1, docs at /api/v1/docs)."""
-        import uvicorn
+        """Serve the web application and the API (/api/v1, docs at /api/v1/docs).
 
-        from jingzhun.web.app import create_app
+        The store is migrated and the web index built before the workers start."""
+        from jingzhun.web.serve import default_workers, serve
 
         settings = _settings(data, url)
-        typer.echo(f"Jingzhun on http://{host}:{port}/api/v1/docs ({_safe_url(settings.database_url)})")
-        uvicorn.run(create_app(settings), host=host, port=port)
+        n = workers or default_workers()
+        typer.echo(
+            f"Jingzhun on http://{host}:{port}/api/v1/docs ({_safe_url(settings.database_url)}, {n} workers)"
+        )
+        serve(settings, host, port, n, log_level=log_level)

@@ -14,7 +14,8 @@ Lookups never scan a table: every table is sorted on an integer key and written 
 :data:`ROW_GROUP_SIZE` rows, so DuckDB's per-row-group min/max (zonemaps) skip all but the row group(s)
 holding the key. The keys: ``hk = hash(household_id)`` (households, members, income), ``kh = hash(key)``
 (ID numbers, person ids and household ids), ``nk`` (the first three characters of every suffix of a
-name, :func:`name_key`, so a substring of a name is a prefix of a suffix), ``vc`` (the 12-digit village
+name, :func:`name_key`, so a substring of a name is a prefix of a suffix; sorted by the first
+character, then household number), ``vc`` (the 12-digit village
 code as a number: a region is a range of it, :func:`code_range`).
 
 A file is written under a temporary name and renamed into place, under a lock file, by one process;
@@ -50,7 +51,7 @@ from jingzhun.store import DataFolder
 
 log = logging.getLogger(__name__)
 
-FORMAT = "1"  # bump when the layout of the files changes
+FORMAT = "2"  # bump when the layout of the files changes
 ROW_GROUP_SIZE = 8192
 INDEX_DIR = "web"
 LATEST = "9999-12"  # the snapshot "as of now": the latest period of every dataset
@@ -216,6 +217,7 @@ def _locked(folder: Path) -> Iterator[None]:
 def _connect(threads: int | None, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = true")  # name lookups read the entries in stored order
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
@@ -305,14 +307,17 @@ def _fill_registry(con: duckdb.DuckDBPyConnection, snapshot: Any, version: Versi
     con.execute("CREATE TEMP TABLE hno AS SELECT household_id, hno FROM ix.hh_place")
     con.execute("CREATE TABLE ix.member AS SELECT hash(household_id) AS hk, * FROM member ORDER BY hk")
     con.execute("CREATE TABLE ix.income AS SELECT hash(household_id) AS hk, * FROM income ORDER BY hk")
-    # every suffix of every name: a substring of a name is the start of one of its suffixes
+    # every suffix of every name: a substring of a name is the start of one of its suffixes. Sorted by
+    # the first character, then by household number: the zonemaps of nk keep a search to the entries
+    # of its first character, and those come in household order, so the first matches of a region
+    # are read without a sort and the read stops there (sources.IndexedHouseholds)
     con.execute(f"""CREATE TABLE ix.name_idx AS
         WITH s AS (
             SELECT substr(name, i) AS sfx, household_id
             FROM (SELECT name, household_id, unnest(range(1, length(name) + 1)) AS i
                   FROM member WHERE name IS NOT NULL AND length(name) <= 20))
         SELECT {_name_key_sql("s.sfx")} AS nk, s.sfx, h.* FROM s JOIN ix.hh_place h USING (household_id)
-        ORDER BY nk""")
+        ORDER BY nk >> {_BITS * (NAME_KEY_CHARS - 1)}, hno""")
     con.execute("""CREATE TABLE ix.key_idx AS
         WITH k AS (
             SELECT upper(id_number) AS key, household_id FROM member WHERE id_number IS NOT NULL

@@ -5,8 +5,12 @@ runs (``AlertSource``). Every call is a few point or range lookups on its own cu
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import heapq
+import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from jingzhun.reports import data
@@ -25,7 +29,9 @@ RESULT_COLUMNS = (
     "monitoring_type",
     "household_size",
 )
-MAX_PLACES = 200  # village/township names matched by one search, at most
+#: name entries a search reads (more when its page lies further): a name with more matches in scope
+#: gets a total that is a lower bound (:class:`AtLeast`)
+COUNT_CAP = 1000
 #: the columns of a search result as the index keeps them (the village code is the number ``vc``)
 SHOWN = (
     "hno, household_id, lpad(vc::VARCHAR, 12, '0') AS village_code, head_name, household_type, "
@@ -33,10 +39,56 @@ SHOWN = (
 )
 
 
+class AtLeast(int):
+    """A search total that is a lower bound: more households match than were counted."""
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ranges merged, in order.
+
+    >>> _merge([(5, 9), (0, 2), (3, 4), (8, 12), (20, 21)])
+    [(0, 12), (20, 21)]
+    """
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _in_ranges(h: int, merged: list[tuple[int, int]], starts: list[int]) -> bool:
+    i = bisect.bisect_right(starts, h) - 1
+    return i >= 0 and merged[i][0] <= h <= merged[i][1]
+
+
+def _runs(numbers: list[int], gap: int = 32) -> list[tuple[int, int]]:
+    """Sorted numbers grouped into (first, last) runs whose members lie within ``gap`` of each other.
+
+    >>> _runs([1, 2, 3, 50, 51, 200])
+    [(1, 3), (50, 51), (200, 200)]
+    """
+    out: list[tuple[int, int]] = []
+    for h in numbers:
+        if out and h - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], h)
+        else:
+            out.append((h, h))
+    return out
+
+
 class IndexedHouseholds:
     """Households: search by a substring of any member's name, an exact ID number, person id or
     household id, or a substring of a village or township name; ``get`` returns the household with
-    its members and income."""
+    its members and income.
+
+    A search touches little whatever the size of the data: a name is one stretch of the name index
+    (the entries of its first character, stored in household order, so the read stops after the
+    first :data:`COUNT_CAP` matching entries in scope and a larger total is an :class:`AtLeast`),
+    a key one row group, a place a range of household numbers worked out from the
+    region list kept in memory; then only the rows of the page are read.
+    """
 
     def __init__(self, index: WebIndex):
         self.index = index
@@ -45,30 +97,114 @@ class IndexedHouseholds:
         self, *, region_prefix: str, text: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         cur = self.index.cursor()
-        scope = cur.execute("SELECT lo, hi FROM reg.ranges WHERE prefix = ?", [region_prefix]).fetchall()
-        if not scope:
+        scope = self.index.remember(("range", region_prefix), lambda: self._range(cur, region_prefix))
+        if scope is None:
             return [], 0
-        lo, hi = scope[0]
+        lo, hi = scope
+        offset = max(offset, 0)
         t = (text or "").strip()
         if not t:  # the region's households are the rows lo..hi of hh_place
-            first, last = lo + max(offset, 0), min(hi, lo + max(offset, 0) + limit - 1)
-            found = data.rows(
+            first, last = lo + offset, min(hi, lo + offset + limit - 1)
+            listed = data.rows(
                 cur,
                 f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN ? AND ? ORDER BY hno",
                 [first, last],
             )
-            return self._named(found), hi - lo + 1
-        hits, params = self._hits(cur, t, lo, hi)
-        found = data.rows(
-            cur,
-            f"""SELECT *, count(*) OVER () AS _total FROM (SELECT DISTINCT * FROM ({hits}))
-                ORDER BY hno LIMIT {int(limit)} OFFSET {int(offset)}""",
-            params,
+            return self._named(listed), hi - lo + 1
+        want = offset + limit + 1  # the page and one more: is there a next page
+        places = _merge(
+            [(max(a, lo), min(b, hi)) for name, a, b in self._places() if t in name and b >= lo and a <= hi]
         )
-        total = int(found[0]["_total"]) if found else 0
-        if not found and offset:
-            total = int(cur.execute(f"SELECT count(DISTINCT hno) FROM ({hits})", params).fetchall()[0][0])
-        return self._named(found), total
+        starts = [a for a, _ in places]
+        keyed = [
+            int(h)
+            for (h,) in cur.execute(
+                "SELECT hno FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND hno BETWEEN ? AND ?",
+                [t.upper(), t.upper(), lo, hi],
+            ).fetchall()
+        ]
+        entries = max(COUNT_CAP, 2 * want)
+        while True:
+            named, capped = self._by_name(cur, t, lo, hi, entries)
+            # name entries cut short: only the households up to the last one read are known
+            bound = max(named) if capped and named else None
+            extra = sorted({h for h in (*named, *keyed) if not _in_ranges(h, places, starts)})
+            if bound is not None:
+                extra = [h for h in extra if h <= bound]
+                known = len(extra) + sum(min(b, bound) - a + 1 for a, b in places if a <= bound)
+            else:
+                known = len(extra) + sum(b - a + 1 for a, b in places)
+            if bound is None or known >= want:
+                break
+            entries *= 4
+        page = list(itertools.islice(self._union(places, extra), offset, offset + limit))
+        found: list[dict[str, Any]] = []
+        by_name = sorted(set(page).intersection(named))
+        if by_name:  # their entries lie in one stretch of the name index: read it, not hh_place rows
+            sql, params = self._name_sql(t, by_name[0], by_name[-1])
+            rows = data.rows(cur, f"SELECT {SHOWN} FROM reg.name_idx WHERE {sql}", params)
+            wanted = set(by_name)
+            found += list({r["hno"]: r for r in rows if r["hno"] in wanted}.values())
+        missing = sorted(set(page) - set(by_name))
+        if missing:
+            sql = " UNION ALL ".join(
+                f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN {a} AND {b}" for a, b in _runs(missing)
+            )
+            wanted = set(missing)
+            found += [r for r in data.rows(cur, sql) if r["hno"] in wanted]
+        found.sort(key=lambda r: r["hno"])
+        return self._named(found), AtLeast(known) if bound is not None else known
+
+    @staticmethod
+    def _range(cur: Any, prefix: str) -> tuple[int, int] | None:
+        scope = cur.execute("SELECT lo, hi FROM reg.ranges WHERE prefix = ?", [prefix]).fetchall()
+        return (int(scope[0][0]), int(scope[0][1])) if scope else None
+
+    def _places(self) -> list[tuple[str, int, int]]:
+        """(name, first, last household number) of every village and township, kept per version."""
+
+        def load() -> list[tuple[str, int, int]]:
+            found = (
+                self.index.cursor()
+                .execute(
+                    """SELECT r.name, g.lo, g.hi FROM reg.region r JOIN reg.ranges g ON g.prefix = r.prefix
+                       WHERE r.level IN ('village', 'township') AND r.name IS NOT NULL ORDER BY g.lo"""
+                )
+                .fetchall()
+            )
+            return [(str(name), int(a), int(b)) for name, a, b in found]
+
+        places: list[tuple[str, int, int]] = self.index.remember(("places",), load)
+        return places
+
+    @staticmethod
+    def _by_name(cur: Any, t: str, lo: int, hi: int, entries: int) -> tuple[list[int], bool]:
+        """The numbers of the households numbered lo..hi with a member whose name contains ``t``, in
+        order, from at most ``entries`` name entries (the entries of one first character are stored in
+        household order: no sort, and the read stops at the limit); and whether it was cut short."""
+        sql, params = IndexedHouseholds._name_sql(t, lo, hi)
+        got = cur.execute(
+            f"SELECT hno FROM reg.name_idx WHERE {sql} LIMIT {int(entries)}", params
+        ).fetchnumpy()
+        hnos = got["hno"].tolist()
+        return list(dict.fromkeys(hnos)), len(hnos) >= entries
+
+    @staticmethod
+    def _name_sql(t: str, lo: int, hi: int) -> tuple[str, list[Any]]:
+        nlo, nhi = name_key(t)
+        sql = "nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"
+        params: list[Any] = [nlo, nhi, lo, hi]
+        if len(t) > 3:
+            sql += " AND starts_with(sfx, ?)"
+            params.append(t)
+        return sql, params
+
+    @staticmethod
+    def _union(places: list[tuple[int, int]], extra: list[int]) -> Iterator[int]:
+        """The household numbers of the places and the extra ones, in order, each once (lazily: a
+        place may hold a province)."""
+        ranges = (h for a, b in places for h in range(a, b + 1))
+        return (h for h, _ in itertools.groupby(heapq.merge(ranges, extra)))
 
     def _named(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows in the shape of :data:`RESULT_COLUMNS`, with village and township names."""
@@ -78,33 +214,6 @@ class IndexedHouseholds:
             | dict(zip(("village_name", "township_name"), names[r["village_code"]], strict=True))
             for r in found
         ]
-
-    @staticmethod
-    def _hits(cur: Any, t: str, lo: int, hi: int) -> tuple[str, list[Any]]:
-        """The SQL of the households numbered lo..hi that match ``t`` (shown columns), and its parameters:
-        name entries as they are, households found by key or by place read from hh_place by row id."""
-        nlo, nhi = name_key(t)
-        parts = [f"SELECT {SHOWN} FROM reg.name_idx WHERE nk BETWEEN ? AND ? AND hno BETWEEN ? AND ?"]
-        params: list[Any] = [nlo, nhi, lo, hi]
-        if len(t) > 3:
-            parts[0] += " AND starts_with(sfx, ?)"
-            params.append(t)
-        keyed = cur.execute(
-            "SELECT hno FROM reg.key_idx WHERE kh = hash(?::VARCHAR) AND key = ? AND hno BETWEEN ? AND ?",
-            [t.upper(), t.upper(), lo, hi],
-        ).fetchall()
-        if keyed:
-            listed = ", ".join(str(int(r[0])) for r in keyed)
-            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid IN ({listed})")
-        places = cur.execute(
-            f"""SELECT greatest(g.lo, ?), least(g.hi, ?) FROM reg.region r JOIN reg.ranges g ON g.prefix = r.prefix
-                WHERE r.level IN ('village', 'township') AND contains(r.name, ?) AND g.hi >= ? AND g.lo <= ?
-                ORDER BY 1 LIMIT {MAX_PLACES}""",
-            [lo, hi, t, lo, hi],
-        ).fetchall()
-        for a, b in places:
-            parts.append(f"SELECT {SHOWN} FROM reg.hh_place WHERE rowid BETWEEN {int(a)} AND {int(b)}")
-        return " UNION ALL ".join(parts), params
 
     def get(self, household_id: str) -> dict[str, Any] | None:
         cur = self.index.cursor()
