@@ -63,6 +63,21 @@ class Engine(ABC):
         except Exception as exc:
             raise QueryError(f"{type(self).__name__} failed: {exc}", sql) from exc
 
+    def fetch_batches(self, tree: exp.Expr, batch_rows: int = 131072) -> pa.RecordBatchReader:
+        """Run a SELECT and return its rows as a stream of Arrow record batches (in the query's order),
+        for writers that should not hold a large result in memory. Engines that can stream override
+        :meth:`_fetch_batches`; the default fetches the whole result and streams it."""
+        sql = self.sql(tree)
+        try:
+            return self._fetch_batches(sql, batch_rows)
+        except JingzhunError:
+            raise
+        except Exception as exc:
+            raise QueryError(f"{type(self).__name__} failed: {exc}", sql) from exc
+
+    def _fetch_batches(self, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+        return self._fetch_arrow(sql).to_reader(max_chunksize=batch_rows)
+
     def materialize(self, name: str, tree: exp.Expr) -> None:
         """Store the rows of a SELECT as a temporary table ``name`` (replacing it)."""
         self.execute(self._create_temp_sql(name, self.sql(tree)))

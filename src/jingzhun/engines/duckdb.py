@@ -111,6 +111,9 @@ class DuckDBEngine(Engine):
     def _fetch_arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
+    def _fetch_batches(self, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+        return self.con.sql(sql).to_arrow_reader(batch_rows)
+
     def splink_api(self) -> Any:
         """Splink's ``DuckDBAPI`` on this engine's connection (see :meth:`Engine.splink_api`)."""
         from splink import DuckDBAPI

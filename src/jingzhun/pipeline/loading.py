@@ -1,7 +1,8 @@
 """Register a snapshot's files on the engine as the relations policies and linkage read.
 
 Registry datasets and feeds are de-duplicated on their key, the newest import winning (imports are
-ordered by period, then time of import). Every relation keeps the catalogue's canonical columns.
+ordered by period, then time of import). Every relation keeps the columns of the imported files (the
+catalogue's canonical columns and the import's bookkeeping ``_import_id``, ``_row``, ``_period``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ def _q(name: str) -> str:
 def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str | None = None) -> int:
     """Register dataset ``name`` of the snapshot as ``relation`` (default: the dataset name); returns rows.
 
-    The SQL is engine-neutral: the engine reads the Parquet files, and de-duplication joins the rows'
-    ``_import_id`` to the order of the imports.
+    The SQL is engine-neutral. A dataset made of one import is the import's Parquet file as it is (a
+    view: the engine reads only the columns a query uses, and an import holds each key once, duplicates
+    being rejected when it is imported). A dataset of several imports is de-duplicated once into a table:
+    a row is kept unless a later import (or a later row of the same import) has its key, found with an
+    anti-join on the key alone rather than a window over every column.
     """
     relation = relation or name
     inputs = snapshot.inputs.get(name, [])
     if not inputs:
         return 0
+    if len(inputs) == 1:
+        engine.register_table(relation, [inputs[0].path])
+        return count_rows(engine, relation)
     dataset = DATASETS[name]
     raw, order = f"__jz_raw_{name}", f"__jz_ord_{name}"
     engine.register_table(raw, [f.path for f in inputs])
@@ -36,14 +43,14 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
         "_import_id": [f.import_id for f in inputs],
         "_ord": list(range(len(inputs))),
     }))
-    columns = engine.fetch_arrow(sqlglot.parse_one(f"SELECT * FROM {raw} LIMIT 0")).schema.names
-    listed = ", ".join(_q(c) for c in columns)
+    same_key = " AND ".join(f"n.{_q(k)} = d.{_q(k)}" for k in dataset.key)
     key = ", ".join(_q(k) for k in dataset.key)
     tree = sqlglot.parse_one(f"""
-        SELECT {listed} FROM (
-            SELECT d.*, row_number() OVER (PARTITION BY {key} ORDER BY o._ord DESC, d._row DESC) AS _jz_rank
-            FROM {raw} d JOIN {order} o ON d._import_id = o._import_id
-        ) ranked WHERE _jz_rank = 1
+        SELECT d.* FROM {raw} d JOIN {order} o ON d._import_id = o._import_id
+        WHERE NOT EXISTS (
+            SELECT 1 FROM (SELECT {key}, r._row, p._ord FROM {raw} r JOIN {order} p ON r._import_id = p._import_id) n
+            WHERE {same_key} AND (n._ord > o._ord OR (n._ord = o._ord AND n._row > d._row))
+        )
     """, read="duckdb")
     engine.materialize(relation, tree)
     engine.drop(raw)

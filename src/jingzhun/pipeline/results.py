@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,37 +45,115 @@ class _DigestSink(io.RawIOBase):
         return len(data)
 
 
-def table_hash(table: pa.Table, batch_rows: int = 65536) -> str:
+#: rows per batch hashed (the hash's unit) and rows per Parquet row group written
+HASH_BATCH_ROWS = 65536
+ROW_GROUP_ROWS = 4 * HASH_BATCH_ROWS
+
+#: a result table: in memory, or a stream of batches already in the table's order (e.g. from
+#: :meth:`jingzhun.engines.base.Engine.fetch_batches` with an ORDER BY on the table's sort keys)
+Source: TypeAlias = pa.Table | pa.RecordBatchReader
+
+
+def _compact(parts: list[pa.RecordBatch], schema: pa.Schema) -> pa.RecordBatch:
+    arrays = [pa.concat_arrays([*(p.column(i) for p in parts), pa.array([], f.type)]) for i, f in enumerate(schema)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def fixed_batches(batches: Iterable[pa.RecordBatch], schema: pa.Schema,
+                  rows: int = HASH_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """The rows of ``batches`` (cast to ``schema``) as batches of exactly ``rows`` rows (the last one
+    shorter), every array rebuilt from offset 0: the same batches however the input is chunked."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if batch.schema != schema:
+            batch = batch.cast(schema)
+        while batch.num_rows:
+            take = min(rows - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == rows:
+                yield _compact(pending, schema)
+                pending, count = [], 0
+    if count:
+        yield _compact(pending, schema)
+
+
+def _batches(source: Source) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    if isinstance(source, pa.Table):
+        return source.schema, iter(source.to_batches())
+    return source.schema, iter(source)
+
+
+def _stream(source: Source, schema: pa.Schema | None = None,
+            sink: Callable[[pa.RecordBatch], None] | None = None, batch_rows: int = HASH_BATCH_ROWS) -> str:
+    """Hash ``source`` (see :func:`table_hash`), passing each fixed-size batch to ``sink`` too."""
+    own_schema, batches = _batches(source)
+    schema = schema or own_schema
+    digest = hashlib.sha256(str(schema).encode())
+    with pa.ipc.new_stream(pa.PythonFile(_DigestSink(digest), mode="w"), schema) as writer:
+        for batch in fixed_batches(batches, schema, batch_rows):
+            writer.write_batch(batch)
+            if sink is not None:
+                sink(batch)
+    return digest.hexdigest()
+
+
+def table_hash(table: Source, batch_rows: int = HASH_BATCH_ROWS) -> str:
     """A content hash of a table: its schema and its rows in order, as Arrow IPC bytes of fixed-size
     batches streamed into the hash (never the whole table copied). Each batch's arrays are rebuilt from
-    offset 0, so the hash does not depend on how the table happens to be chunked.
+    offset 0, so the hash does not depend on how the table happens to be chunked, nor on whether it is
+    in memory or streamed.
 
     >>> t = pa.table({"a": ["x", None, "z"] * 50, "b": list(range(150))})
     >>> rechunked = pa.concat_tables([t.slice(0, 7), t.slice(7, 100), t.slice(107)])
     >>> table_hash(t, 64) == table_hash(rechunked, 64) != table_hash(t.slice(1), 64)
     True
+    >>> table_hash(t) == table_hash(t.to_reader(max_chunksize=9))
+    True
     """
-    digest = hashlib.sha256(str(table.schema).encode())
-    with pa.ipc.new_stream(pa.PythonFile(_DigestSink(digest), mode="w"), table.schema) as writer:
-        for start in range(0, table.num_rows, batch_rows):
-            part = table.slice(start, batch_rows)
-            arrays = [pa.concat_arrays([*column.chunks, pa.array([], column.type)]) for column in part.columns]
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=table.schema))
+    return _stream(table, batch_rows=batch_rows)
+
+
+def _combine(hashes: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}:{hashes[name]};".encode())
     return digest.hexdigest()
 
 
 def results_hash(tables: dict[str, pa.Table]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(tables):
-        digest.update(f"{name}:{table_hash(tables[name])};".encode())
-    return digest.hexdigest()
+    return _combine({name: table_hash(table) for name, table in tables.items()})
 
 
-def write_results(run_dir: Path, tables: dict[str, pa.Table]) -> None:
-    """Write every table as ``<name>.parquet`` into ``run_dir`` in one atomic folder swap."""
+def write_results(run_dir: Path, tables: dict[str, Source | Callable[[], Source]],
+                  schemas: dict[str, pa.Schema] | None = None) -> str:
+    """Write every table as ``<name>.parquet`` into ``run_dir`` in one atomic folder swap and return
+    the results hash (:func:`results_hash`), computed in the same pass: a streamed table is read once
+    and never held whole in memory. A table given as a function returning a stream is opened when its
+    turn comes (an engine may stream one result at a time). ``schemas`` casts a table's batches to a
+    given schema (its hash and file use it)."""
+    schemas = schemas or {}
+    hashes: dict[str, str] = {}
     with atomic_dir(run_dir) as tmp:
-        for name, table in tables.items():
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+        for name, given in tables.items():
+            source = given() if callable(given) else given
+            schema = schemas.get(name) or source.schema
+            pending: list[pa.RecordBatch] = []
+            with pq.ParquetWriter(tmp / f"{name}.parquet", schema, compression="zstd") as writer:
+
+                def sink(batch: pa.RecordBatch, writer: pq.ParquetWriter = writer,
+                         pending: list[pa.RecordBatch] = pending) -> None:
+                    pending.append(batch)
+                    if sum(b.num_rows for b in pending) >= ROW_GROUP_ROWS:
+                        writer.write_table(pa.Table.from_batches(pending, schema=writer.schema))
+                        pending.clear()
+
+                hashes[name] = _stream(source, schema, sink)
+                if pending:
+                    writer.write_table(pa.Table.from_batches(pending, schema=schema))
+    return _combine(hashes)
 
 
 def read_result(run_dir: Path, name: str) -> pa.Table:

@@ -34,7 +34,14 @@ from jingzhun.pipeline.diff import alerts_sql
 from jingzhun.pipeline.handoff import HANDOFF_TABLE, HandoffOutcome, hand_off_pending, handoff_sql
 from jingzhun.pipeline.loading import register_dataset, register_regions
 from jingzhun.pipeline.resources import engine_resources
-from jingzhun.pipeline.results import read_result, results_hash, sort_table, write_results
+from jingzhun.pipeline.results import (
+    RESULT_TABLES,
+    SORT_KEYS,
+    Source,
+    read_result,
+    sort_table,
+    write_results,
+)
 from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
 from jingzhun.settings import Settings
 from jingzhun.store import DataFolder
@@ -134,12 +141,16 @@ def list_runs(store: OpsStore, limit: int = 50) -> list[RunRecord]:
         return list(session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(limit)))
 
 
-def _value_counts(table: pa.Table, column: str) -> dict[str, int]:
-    """Rows per value of ``column`` (vectorised: result tables can have millions of rows)."""
-    if not table.num_rows:
-        return {}
-    counts = pyarrow.compute.value_counts(table.column(column)).to_pylist()
-    return {c["values"]: c["counts"] for c in counts}
+def _counts(engine: Any, relation: str, column: str) -> dict[str, int]:
+    """Rows per value of ``column`` of a relation in the engine."""
+    tree = sqlglot.parse_one(f"SELECT {column} AS v, count(*) AS n FROM {relation} GROUP BY {column}")
+    return {r["v"]: int(r["n"]) for r in engine.fetch_arrow(tree).to_pylist()}
+
+
+def _sorted_stream(engine: Any, table: str, relation: str) -> pa.RecordBatchReader:
+    """The rows of ``relation`` in the order of result table ``table`` (:data:`SORT_KEYS`), streamed."""
+    keys = ", ".join(SORT_KEYS[table])
+    return engine.fetch_batches(sqlglot.parse_one(f"SELECT * FROM {relation} ORDER BY {keys}", read="duckdb"))
 
 
 def _members_for_linkage(engine: Any) -> None:
@@ -244,6 +255,7 @@ def run_period(
     ``JINGZHUN_THREADS``, ``JINGZHUN_MEMORY_LIMIT``, ``JINGZHUN_TEMP_DIRECTORY``) bound the engine."""
     from jingzhun import link as linkage
     from jingzhun import policy
+    from jingzhun.policy.flags import FLAG_SCHEMA
 
     periods.check(period)
     check_pipeline_engine(engine_name)
@@ -327,9 +339,10 @@ def run_period(
                       else pa.table({}))
         stage_done("link", records=links_all.num_rows, review=review_all.num_rows)
 
-        flags = policy.evaluate(engine, policy_set, period)
-        fired = _value_counts(flags, "rule_id")
-        stage_done("evaluate", flags=flags.num_rows, rules=len(policy_set.rules))
+        # flags and alerts stay in the engine: counted there and streamed, sorted, into their files
+        policy.evaluate(engine, policy_set, period, into="jz_flags")
+        fired = _counts(engine, "jz_flags", "rule_id")
+        stage_done("evaluate", flags=sum(fired.values()), rules=len(policy_set.rules))
 
         from jingzhun.link.conflicts import find_conflicts
 
@@ -339,37 +352,39 @@ def run_period(
         stage_done("conflicts", conflicts=conflicts.num_rows)
 
         previous = current_run(store, periods.shift(period, -1))
-        engine.register_table("jz_flags", flags)
         previous_name = None
         if previous is not None and (data.run_dir(previous.id) / "alerts.parquet").exists():
             engine.register_table("jz_prev_alerts", data.run_dir(previous.id) / "alerts.parquet")
             previous_name = "jz_prev_alerts"
-        alerts = engine.fetch_arrow(sqlglot.parse_one(alerts_sql("jz_flags", previous_name, period),
-                                                      read="duckdb"))
-        statuses = {"new": 0, "persisting": 0, "cleared": 0, **_value_counts(alerts, "status")}
-        engine.register_table("jz_alerts", alerts)
+        alerts_tree = sqlglot.parse_one(alerts_sql("jz_flags", previous_name, period), read="duckdb")
+        alerts_tree.set("order", None)  # sorted when written
+        engine.materialize("jz_alerts", alerts_tree)
+        statuses = {"new": 0, "persisting": 0, "cleared": 0, **_counts(engine, "jz_alerts", "status")}
         handoff_rows = engine.fetch_arrow(sqlglot.parse_one(handoff_sql("jz_alerts"), read="duckdb"))
         stage_done("diff", previous_run=previous.id if previous else None, **statuses)
 
-        tables = {
-            "links": links_all, "flags": flags, "alerts": alerts, "conflicts": conflicts,
-            "review": review_all, HANDOFF_TABLE: handoff_rows,
-        }
-        tables = {name: sort_table(name, table) for name, table in tables.items()}
-        result_hash = results_hash(tables)
-        write_results(data.run_dir(run_id), tables)
+        in_memory = {"links": links_all, "conflicts": conflicts, "review": review_all, HANDOFF_TABLE: handoff_rows}
+        conflict_rows, review_rows = conflicts.num_rows, review_all.num_rows
+        del links_all, conflicts, review_all, handoff_rows, link_tables, review_tables
+        tables: dict[str, Source | Callable[[], Source]] = {
+            name: sort_table(name, table) for name, table in in_memory.items()}
+        in_memory.clear()
+        tables["flags"] = lambda: _sorted_stream(engine, "flags", "jz_flags")
+        tables["alerts"] = lambda: _sorted_stream(engine, "alerts", "jz_alerts")
+        result_hash = write_results(data.run_dir(run_id), tables, schemas={"flags": FLAG_SCHEMA})
+        del tables
         summary = {
             "period": period,
             "households": rows.get("household", 0),
             "members": rows.get("member", 0),
             "alerts": statuses,
             "flags_by_rule": dict(sorted(fired.items())),
-            "conflicts": conflicts.num_rows,
-            "review": review_all.num_rows,
+            "conflicts": conflict_rows,
+            "review": review_rows,
             "linkage": link_summary,
             "previous_run": previous.id if previous else None,
         }
-        stage_done("write", tables=len(tables))
+        stage_done("write", tables=len(RESULT_TABLES))
         ledger.update(status="done", stage=None, progress=1.0, result_hash=result_hash, summary=summary,
                       finished_at=utcnow(), handoff_status="pending" if handoff else "skipped")
     except BaseException as exc:
