@@ -92,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
             "max_records": 50_000,
             "u_registry_sample": 200_000,
             "u_max_pairs": 1_000_000,
+            "u_chunks": 1,
             "seed": 42,
             "em_blocking": [["birth_date", "township"], ["name_py", "birth_date"], ["name_py", "township"]],
             "em_max_pairs": 500_000,
