@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from jingzhun.engines.duckdb import DuckDBEngine
 from jingzhun.ids.core import PROVINCE_PREFIXES
-from jingzhun.ids.sql import _check_char_sql
+from jingzhun.ids.sql import check_char_sql
 from jingzhun.link import LinkSession, default_config
 
 SURNAMES = (
@@ -91,7 +91,7 @@ def people_sql(i: str, source: str, n: int) -> str:
     """Registry columns of the people whose index is column ``i`` of ``source`` (other columns kept)."""
     first17 = "id17"
     return f"""
-        SELECT *, id17 || {_check_char_sql(first17)} AS id_number
+        SELECT *, id17 || {check_char_sql(f"CAST({first17} AS BIGINT)")} AS id_number
         FROM (
             SELECT *, county_code || village_part AS village_code,
                    county_code || strftime(birth_date, '%Y%m%d') || seq AS id17,
@@ -121,7 +121,7 @@ def write_exact_feed(engine: DuckDBEngine, rows: int, n: int, path: Path) -> Non
     engine.execute(f"""
         COPY (
             SELECT 'E' || lpad(CAST(j AS VARCHAR), 10, '0') AS record_id,
-                   CASE WHEN j % 10 = 9 THEN sid || {_check_char_sql("sid")}
+                   CASE WHEN j % 10 = 9 THEN sid || {check_char_sql("CAST(sid AS BIGINT)")}
                         WHEN j % 20 = 1 THEN lower(id_number)
                         WHEN j % 20 = 2 THEN translate(id_number, '0123456789', '０１２３４５６７８９')
                         WHEN j % 20 = 3 THEN substr(id_number, 1, 6) || substr(id_number, 9, 9)
