@@ -29,7 +29,7 @@ _FULL_DIGITS, _HALF_DIGITS = "０１２３４５６７８９", "0123456789"
 WELL_FORMED = "^[0-9]{17}[0-9X]$"
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=128)  # one session's statements (~70); a big one holds ~1 MB
 def tree(sql: str) -> exp.Expr:
     """Parse DuckDB-dialect SQL into a tree for :meth:`Engine.materialize` / :meth:`Engine.fetch_arrow`.
 
