@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from conftest import config
+from conftest import FAST_TRAINING, config
 from jingzhun.engines.duckdb import DuckDBEngine
 from jingzhun.link import LinkCache, LinkSession
 from jingzhun.link.cache import model_id
@@ -134,3 +134,23 @@ def test_models_command_lists_and_forgets_the_stored_models(synthetic, tmp_path)
     assert [r["file"] for r in rows] == [f"{model_id(cfg['feed'])}.json"] and rows[0]["records_sampled"] > 0
     forgot = runner.invoke(app, ["link", "models", "--data", str(tmp_path), "--forget"])
     assert forgot.exit_code == 0 and cache.models() == []
+
+
+def test_a_registry_of_another_size_trains_again(synthetic, tmp_path):
+    reg, records, _truth = synthetic
+    cache = LinkCache(tmp_path / "linkage")
+    cfg = {"feed": config("medical_claim", **STRICT)}
+    first = _session_links(reg, {"feed": records}, cfg, cache)["feed"]
+    assert first.summary["model"]["trained"] is True and first.model.info["registry"] == reg.num_rows
+    cache.clear()
+    # a third of the registry (more than retrain_registry_ratio = 2 times smaller): λ would be wrong
+    small = reg.slice(0, reg.num_rows // 3)
+    again = _session_links(small, {"feed": records}, cfg, cache)["feed"]
+    assert again.summary["model"]["trained"] is True and again.model.info["registry"] == small.num_rows
+    # the ratio is not part of the model: another ratio finds the same stored model
+    lenient = {"feed": config("medical_claim", probabilistic={
+        "training": {**FAST_TRAINING["training"], "retrain_registry_ratio": 0}},
+                              **STRICT)}
+    cache.clear()
+    kept = _session_links(reg, {"feed": records}, lenient, cache)["feed"]
+    assert kept.summary["model"]["trained"] is False and kept.model == again.model

@@ -254,6 +254,8 @@ class LinkSession:
             model = self._models.get(model_id(cfg))
             if model is None and cache is not None and not self.retrain:
                 model = cache.load_model(cfg)
+                if model is not None and registry_changed_size(model, n_left, cfg):
+                    model = None  # λ depends on the registry's size: train again (replaces the stored one)
         # outcomes stored under this key were made with the same registry, configuration and model (no
         # model yet: only records that needed none were stored)
         stored_key = (self._cache_key(cfg, model if cfg.probabilistic else None, key)
@@ -436,6 +438,23 @@ class LinkSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def registry_changed_size(model: Model, n_registry: int, cfg: LinkConfig) -> bool:
+    """Whether the registry is now ``training.retrain_registry_ratio`` times larger or smaller than the one
+    ``model`` was trained on (its prior λ, the chance that a record and a registered person match, scales
+    with 1/size; a pilot registry's model would overrate every pair of the county-wide one).
+
+    >>> cfg = default_config()
+    >>> m = Model(0.001, {}, {"registry": 1000})
+    >>> registry_changed_size(m, 1500, cfg), registry_changed_size(m, 2500, cfg), registry_changed_size(m, 400, cfg)
+    (False, True, True)
+    """
+    ratio = float(cfg.training.get("retrain_registry_ratio", 2.0))
+    trained_on = model.info.get("registry")
+    if not ratio or not trained_on or not n_registry:
+        return False
+    return max(n_registry / trained_on, trained_on / n_registry) > ratio
 
 
 def link_feed_result(

@@ -84,6 +84,8 @@ def model_config_hash(cfg: LinkConfig) -> str:
     """sha256 of what a trained model depends on: column mapping, comparisons, blocking, training."""
     prob = dict(cfg.raw.get("probabilistic") or {})
     prob.pop("min_probability", None)
+    # when to retrain is not part of what was trained
+    prob["training"] = {k: v for k, v in (prob.get("training") or {}).items() if k != "retrain_registry_ratio"}
     raw = {"left": cfg.raw.get("left"), "right": cfg.raw.get("right"), "probabilistic": prob,
            "hashed": cfg.raw.get("hashed")}
     return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()

@@ -98,6 +98,7 @@ DEFAULTS: dict[str, Any] = {
             "em_max_pairs": 500_000,
             "prior_rules": [["name_norm", "birth_date"]],
             "prior_recall": 0.8,
+            "retrain_registry_ratio": 2.0,
         },
         "min_probability": 0.05,
         "skip_valid_unmatched": True,
