@@ -130,6 +130,34 @@ def register(app: typer.Typer) -> None:
         Console().print(table)
         Console().print(f"{links_path}  ({review_file})  {summary['seconds']} s")
 
+    @group.command("models")
+    def models(
+        data: Path = typer.Option(Path("jingzhun-data"), "--data", help="Data folder of the monthly runs."),
+        forget: bool = typer.Option(False, "--forget", help="Delete the stored models: the next run trains."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """List the linkage models stored for the monthly runs, or forget them to train again."""
+        from jingzhun.link.cache import LinkCache
+        from jingzhun.link.model import Model
+        from jingzhun.store import DataFolder
+
+        cache = LinkCache(DataFolder(data).root / "linkage")
+        rows = []
+        for path in cache.models():
+            model = Model.load(path)
+            rows.append({"file": path.name, "digest": model.digest()[:16], "prior": model.prior,
+                         "registry": model.info.get("registry"),
+                         "records_sampled": model.info.get("records_sampled")})
+        if forget:
+            n = cache.forget_models()
+            typer.echo(f"已删除 {n} 个模型，下次运行重新训练 / {n} model(s) deleted; the next run trains again")
+            return
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            return
+        for row in rows or [{"file": "(无 none)"}]:
+            typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
+
     review = typer.Typer(help="人工复核 Clerk review of candidate pairs.", no_args_is_help=True)
     group.add_typer(review, name="review")
 

@@ -19,7 +19,6 @@ and prepares the registry side once; :func:`link_feed_result` is a one-feed sess
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import time
 import uuid
@@ -30,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import frames
-from jingzhun.link.cache import LinkCache, cache_key, register_parts
+from jingzhun.link.cache import LinkCache, cache_key, model_id, register_parts
 from jingzhun.link.combine import combine_sql, links_sql
 from jingzhun.link.config import LinkConfig, Side, default_config
 from jingzhun.link.exact import exact_candidates, exact_pairs
@@ -101,10 +100,15 @@ class LinkSession:
     ``cache``: a :class:`~jingzhun.link.cache.LinkCache`; records linked before under the same registry
     version (``registry_version``, required with a cache), configuration and model are not linked again
     (see :mod:`jingzhun.link.cache`).
+
+    Models: feeds whose probabilistic configuration is the same (:func:`~jingzhun.link.cache.model_id`)
+    share one model, trained by the first of them that has records to score and kept for the session (and
+    stored in the cache, for later runs). ``retrain``: ignore stored models and train again (once per
+    model in this session; the new one replaces the stored one).
     """
 
     def __init__(self, engine: Any, registry: str, *, cache: LinkCache | None = None,
-                 registry_version: str | None = None):
+                 registry_version: str | None = None, retrain: bool = False):
         self.engine = as_engine(engine)
         self.registry = registry
         self.cache = cache
@@ -115,13 +119,14 @@ class LinkSession:
             raise JingzhunError("a link cache needs the registry's version (registry_version=...): "
                                 "stored links are valid only for the registry they were made with")
         self.prefix = f"__jz_link_{uuid.uuid4().hex[:8]}_"
-        self._counter = itertools.count()
         self._scope = _Scope(self.engine, self.prefix)
         self._keys: dict[tuple[str, str | None], str] = {}
         self._frames: dict[tuple[str, bool], str] = {}
         self._counts: dict[str, int] = {}
         self._populated: dict[str, set[str]] = {}
         self._pinyin: str | None = None
+        self._models: dict[str, Model] = {}
+        self.retrain = retrain
 
     # -- shared registry side ----------------------------------------------------------------------------
 
@@ -211,7 +216,9 @@ class LinkSession:
 
             raise ConfigError("hashed linkage needs the shared key (key=...) to hash the registry's ID numbers")
         say = progress or (lambda _msg: None)
-        scope = _Scope(self.engine, f"{self.prefix}{next(self._counter)}_")
+        # the same names for every feed (dropped at the end of each): statements repeat from feed to feed
+        # and their parsed trees are reused (jingzhun.link.sql.tree)
+        scope = _Scope(self.engine, f"{self.prefix}x_")
         t0 = time.perf_counter()
         try:
             result = self._link(scope, feed, cfg, decisions, hashed, key if hashed else None, unmask_review,
@@ -234,11 +241,21 @@ class LinkSession:
             clock[0] = now
 
         say("prepare")
+        # errors name the caller's relation; the statements read it under a name that is the same for
+        # every feed
+        frames.check_relation(engine, feed, cfg.right)
+        source = feed
+        feed = scope.view("src", f"SELECT * FROM {source}")
         keys = self.keys(cfg.left, key)
         n_left = self.count(keys)
         skip = cfg.skip_valid_unmatched and not hashed
-        if cache is not None and model is None and cfg.probabilistic:
-            model = cache.load_model(cfg)
+        shared = model is None and cfg.probabilistic
+        if shared:
+            model = self._models.get(model_id(cfg))
+            if model is None and cache is not None and not self.retrain:
+                model = cache.load_model(cfg)
+                if model is not None and registry_changed_size(model, n_left, cfg):
+                    model = None  # λ depends on the registry's size: train again (replaces the stored one)
         # outcomes stored under this key were made with the same registry, configuration and model (no
         # model yet: only records that needed none were stored)
         stored_key = (self._cache_key(cfg, model if cfg.probabilistic else None, key)
@@ -252,7 +269,7 @@ class LinkSession:
             new_keys = scope.view("nk", frames.feed_keys_sql(engine, feed, cfg.right, hashed=hashed))
             n_new = -1
         else:
-            versions = scope.view("fv", frames.feed_versions_sql(engine, feed, cfg.right, version or True))
+            versions = scope.view("fv", frames.feed_versions_sql(engine, source, cfg.right, version or True))
             cached = scope.materialize("crec", f"""
                 SELECT c.* FROM {scope.prefix}crecords c
                 WHERE EXISTS (SELECT 1 FROM {versions} f WHERE f.uid = c.record_id AND f.version = c.version)
@@ -309,6 +326,8 @@ class LinkSession:
                                                 prefix=f"{scope.prefix}s_",
                                                 registry_usable=self.populated(registry))
             prob_summary["trained"] = trained
+            if shared and model is not None:
+                self._models[model_id(cfg)] = model
             # every new profile is recorded, with no person when it has no candidate
             engine.materialize(scored, tree(f"""
                 SELECT pkey, person_id, match_probability FROM {pairs_new}
@@ -419,6 +438,23 @@ class LinkSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def registry_changed_size(model: Model, n_registry: int, cfg: LinkConfig) -> bool:
+    """Whether the registry is now ``training.retrain_registry_ratio`` times larger or smaller than the one
+    ``model`` was trained on (its prior λ, the chance that a record and a registered person match, scales
+    with 1/size; a pilot registry's model would overrate every pair of the county-wide one).
+
+    >>> cfg = default_config()
+    >>> m = Model(0.001, {}, {"registry": 1000})
+    >>> registry_changed_size(m, 1500, cfg), registry_changed_size(m, 2500, cfg), registry_changed_size(m, 400, cfg)
+    (False, True, True)
+    """
+    ratio = float(cfg.training.get("retrain_registry_ratio", 2.0))
+    trained_on = model.info.get("registry")
+    if not ratio or not trained_on or not n_registry:
+        return False
+    return max(n_registry / trained_on, trained_on / n_registry) > ratio
 
 
 def link_feed_result(

@@ -20,9 +20,13 @@ version given by the caller, the configuration (all of it but the bands), the mo
 hashing, and :data:`CACHE_VERSION` with the versions of Splink and pypinyin. A different key starts an
 empty folder (older keys of the feed are deleted when the first part of a new key is written).
 
-The model is stored per feed and configuration (``models/<feed>-<config hash>.json``): trained once, on
-the first run that needs it, and used by every later run, so that pairs computed in different months are
-scored alike. Delete the file (or change the configuration) to train again.
+The model is stored per *model configuration* (``models/<hash>.json``, :func:`model_config_hash`: the
+column mapping, comparisons, blocking and training, not the feed's name): trained once, by the first feed
+of the first run that has records to score, and used by every feed with the same configuration and every
+later run, so that pairs computed in different feeds and months are scored alike and training (Splink's
+fixed cost) is paid once. A feed that wants its own model sets ``probabilistic.training.shared: false``
+(``models/<feed>-<hash>.json``). :meth:`LinkCache.forget_models` (``jingzhun link models --forget``), a
+changed configuration or ``LinkSession(retrain=True)`` trains again.
 """
 
 from __future__ import annotations
@@ -80,9 +84,18 @@ def model_config_hash(cfg: LinkConfig) -> str:
     """sha256 of what a trained model depends on: column mapping, comparisons, blocking, training."""
     prob = dict(cfg.raw.get("probabilistic") or {})
     prob.pop("min_probability", None)
+    # when to retrain is not part of what was trained
+    prob["training"] = {k: v for k, v in (prob.get("training") or {}).items() if k != "retrain_registry_ratio"}
     raw = {"left": cfg.raw.get("left"), "right": cfg.raw.get("right"), "probabilistic": prob,
            "hashed": cfg.raw.get("hashed")}
     return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def model_id(cfg: LinkConfig) -> str:
+    """The name of a configuration's model: its :func:`model_config_hash`, shared by every feed configured
+    alike, or prefixed with the feed's name when ``probabilistic.training.shared`` is false."""
+    digest = model_config_hash(cfg)[:16]
+    return digest if cfg.training.get("shared", True) else f"{_safe(cfg.name)}-{digest}"
 
 
 def cache_key(cfg: LinkConfig, registry_version: str, model: Model | None, hashed_key: bytes | None) -> str:
@@ -112,14 +125,33 @@ class LinkCache:
     # -- models ------------------------------------------------------------------------------------------
 
     def model_path(self, cfg: LinkConfig) -> Path:
-        return self.root / "models" / f"{_safe(cfg.name)}-{model_config_hash(cfg)[:16]}.json"
+        """Where the model of this configuration is stored (shared by feeds configured alike)."""
+        return self.root / "models" / f"{model_id(cfg)}.json"
 
     def load_model(self, cfg: LinkConfig) -> Model | None:
         path = self.model_path(cfg)
+        if not path.exists():
+            # folders written before models were shared hold one model per feed: keep using it
+            legacy = self.root / "models" / f"{_safe(cfg.name)}-{model_config_hash(cfg)[:16]}.json"
+            path = legacy if legacy.exists() else path
         return Model.load(path) if path.exists() else None
 
     def save_model(self, cfg: LinkConfig, model: Model) -> Path:
         return model.save(self.model_path(cfg))
+
+    def models(self) -> list[Path]:
+        """The stored model files."""
+        folder = self.root / "models"
+        return sorted(folder.glob("*.json")) if folder.exists() else []
+
+    def forget_models(self) -> int:
+        """Delete every stored model (the next run that has records to score trains again; links stored
+        under the old models are relinked then, since the model is part of their key). Returns how many
+        were deleted."""
+        paths = self.models()
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return len(paths)
 
     # -- outcomes ----------------------------------------------------------------------------------------
 

@@ -69,6 +69,12 @@ def _check(available: set[str], relation: str, side: Side, *, name: bool = True)
         )
 
 
+def check_relation(engine: Any, relation: str, side: Side) -> None:
+    """Raise a :class:`~jingzhun.errors.ConfigError` naming ``relation`` when its id or name column is
+    missing."""
+    _check(set(columns_of(engine, relation)), relation, side)
+
+
 def _id_any(side: Side, available: set[str]) -> str:
     id_col, raw_col = _col(side, "id_number", available), _col(side, "id_number_raw", available)
     return f"coalesce({id_col}, {raw_col})" if id_col and raw_col else (id_col or raw_col or "NULL")

@@ -209,7 +209,9 @@ def _linker(engine: Any, registry_view: str, records_view: str, settings: Any) -
     api = engine.splink_api()
     sdf_l = api.register(registry_view, table_name=f"{registry_view}_in", dataset_display_name="registry")
     sdf_r = api.register(records_view, table_name=f"{records_view}_in", dataset_display_name="feed")
-    return Linker([sdf_l, sdf_r], settings, log_level=None), api
+    # the settings are built here from validated configurations: Splink's own validation (it parses every
+    # level's SQL again, about a second per linker) only logs, and the logs are silenced anyway
+    return Linker([sdf_l, sdf_r], settings, log_level=None, validate_settings=False), api
 
 
 def _settings(comparisons: list[Any], rules: list[list[str]], prior: float | None = None) -> Any:
@@ -258,8 +260,11 @@ def train(
             linker, api = _linker(engine, reg_sample, sample,
                                   _settings([comparison(s)[0] for s in specs], config.blocking, 0.5))
             try:
+                # one pass over the sampled pairs (u_chunks: 1): Splink's default probes in chunks until every
+                # level has counts, one query and SQL generation per chunk, seconds even on tiny inputs
                 linker.training.estimate_u_using_random_sampling(
-                    max_pairs=float(training.get("u_max_pairs", 1e6)), seed=int(training.get("seed", 42))
+                    max_pairs=float(training.get("u_max_pairs", 1e6)), seed=int(training.get("seed", 42)),
+                    num_chunks=int(training.get("u_chunks", 1)),
                 )
                 u_model = Model.from_splink(linker.misc.save_model_to_json(), {})
             finally:

@@ -320,6 +320,8 @@ def run_period(
         link_summary: dict[str, Any] = {}
         _members_for_linkage(engine)
         person_feeds = [d for d in DATASETS.values() if d.kind == "feed" and d.person_level and rows.get(d.name)]
+        # largest first: feeds configured alike share one linkage model, trained by the first that needs one
+        person_feeds.sort(key=lambda d: -rows[d.name])
         # links of records seen before (same import, same registry, configuration and model) are reused
         link_cache = linkage.LinkCache(data.root / "linkage")
         with linkage.LinkSession(engine, "jz_link_members", cache=link_cache,
