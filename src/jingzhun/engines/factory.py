@@ -23,7 +23,7 @@ ENGINES: dict[str, str] = {
 }
 
 #: Engines the whole monthly run (linkage and conflicts included) can use; the others evaluate policies.
-PIPELINE_ENGINES: frozenset[str] = frozenset({"duckdb"})
+PIPELINE_ENGINES: frozenset[str] = frozenset({"duckdb", "spark"})
 
 
 def engine_class(name: str) -> type[Engine]:

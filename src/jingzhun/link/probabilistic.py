@@ -251,9 +251,7 @@ def train(
         # u: random pairs between a uniform sample of the registry and the record sample
         wanted = int(training.get("u_registry_sample", 200_000))
         share = min(1_000_000, max(1, round(1_000_000 * wanted / max(n_registry, 1))))
-        reg_sample = scope.materialize(
-            "us", f"SELECT * FROM {registry} WHERE abs(hash(uid)) % 1000000 < {share}"
-        )
+        reg_sample = scope.materialize("us", f"SELECT * FROM {registry} WHERE {sample_sql('uid', share)}")
         with _quiet_splink():
             linker, api = _linker(engine, reg_sample, sample,
                                   _settings([comparison(s)[0] for s in specs], config.blocking, 0.5))
@@ -298,6 +296,21 @@ def train(
         })
     finally:
         scope.close()
+
+
+def sample_sql(column: str, share: int) -> str:
+    """A condition keeping about ``share`` per million rows, chosen by the md5 of ``column``: the same rows
+    on every engine (``hash()`` differs between engines; md5's hex text does not). The first six hex
+    digits are compared as text with the threshold's, which orders them as numbers.
+
+    >>> sample_sql("uid", 500_000)
+    "substr(md5(CAST(uid AS VARCHAR)), 1, 6) < '800000'"
+    >>> sample_sql("uid", 1_000_000)
+    'TRUE'
+    """
+    if share >= 1_000_000:
+        return "TRUE"
+    return f"substr(md5(CAST({column} AS VARCHAR)), 1, 6) < '{share * 16**6 // 1_000_000:06x}'"
 
 
 def _prior(engine: Any, registry: str, sample: str, training: dict[str, Any], usable: set[str],
