@@ -256,8 +256,12 @@ def train(
             linker, api = _linker(engine, reg_sample, sample,
                                   _settings([comparison(s)[0] for s in specs], config.blocking, 0.5))
             try:
+                # every pair of the (already bounded) samples is counted in one chunk: Splink's early stop
+                # after a chunk would pick the chunks by the engine's own hash(), so the model would
+                # depend on the engine
                 linker.training.estimate_u_using_random_sampling(
-                    max_pairs=float(training.get("u_max_pairs", 1e6)), seed=int(training.get("seed", 42))
+                    max_pairs=float(training.get("u_max_pairs", 1e6)), seed=int(training.get("seed", 42)),
+                    min_count_per_level=None, num_chunks=1,
                 )
                 u_model = Model.from_splink(linker.misc.save_model_to_json(), {})
             finally:
