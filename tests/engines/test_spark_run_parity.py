@@ -23,13 +23,13 @@ from jingzhun.store import DataFolder
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 MONTHS = ["2025-01", "2025-02"]
-PERSONS = 600
+PERSONS = 400
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with a 600-person county's two months imported (no run yet)."""
+    """A data folder with a 400-person county's two months imported (no run yet)."""
     from jingzhun import regions
     from jingzhun.ingest import import_files
     from jingzhun.synth import generate

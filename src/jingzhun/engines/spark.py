@@ -346,6 +346,9 @@ def _plain_arrow_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _arrow_schema(spark_schema: Any) -> pa.Schema:
+    """The Arrow schema of a result, every field nullable as DuckDB gives it (Spark marks some columns
+    NOT NULL, which would show in written Parquet schemas and in the results hash)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(spark_schema)
+    schema = to_arrow_schema(spark_schema)
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
