@@ -127,7 +127,7 @@ def test_spark_submit_job_reads_parquet_through_a_uri(runs: dict[str, Any], impo
     env.pop("JINGZHUN_SPARK_MASTER", None)
     from jingzhun.engines.spark import _splink_jar
 
-    command = [str(submit), "--master", "local[2]", "--driver-memory", "1g",
+    command = [str(submit), "--master", "local[2]", "--driver-memory", "2g",
                "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2",
                "--jars", str(_splink_jar()), str(ROOT / "src" / "jingzhun" / "spark_job.py"),
                "--data", str(data), "--period", MONTHS[0], "--data-uri", mirror.as_uri(), "--no-handoff"]
