@@ -1,113 +1,130 @@
-"""Benchmark: the shipped policy set evaluated on DuckDB and on Spark (local[N]) over the same synthetic
-relations, written once to Parquet and registered on both engines (the data come from
-``bench/bench_policy.py``'s vectorised generator).
+"""Benchmark: the same monthly run (snapshot → load → link → evaluate → conflicts → diff → write) on
+DuckDB and on Spark over the same synthetic county, Spark once with ``local[2]`` and once with
+``local[N]`` (every core, or ``--cores``).
 
-    SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python bench/bench_engines.py [--persons 200000] [--period 2025-06]
-        [--master local[2]] [--threads 2]
+    SPARK_LOCAL_IP=127.0.0.1 .venv/bin/python bench/bench_engines.py [--persons 2000] [--months 2]
+        [--cores N] [--threads 2] [--keep DIR]
 
-Prints seconds per engine (Spark's session start-up reported apart), flags per rule checked identical,
-peak RSS of this process (the Spark JVM is a separate process), and the ratio Spark / DuckDB.
+The county is generated and imported once (not timed); each engine then runs every month in its own copy
+of the data folder. Prints seconds per engine and stage, the Spark session start apart, the results hash
+of each month (must be identical on every engine: the script exits 1 otherwise), peak RSS of this Python
+process (the Spark JVM is a separate process, its heap bounded by ``spark.driver.memory``), and the ratio
+of each Spark run to DuckDB's.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.util
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from jingzhun.engines.duckdb import DuckDBEngine
-from jingzhun.policy import evaluate, load
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_policy", ROOT / "bench" / "bench_policy.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.generate
-
-
-def digest(flags: pa.Table) -> str:
-    """A hash of the rows (independent of how the engine split them into record batches)."""
-    h = hashlib.sha256()
-    for col in flags.columns:
-        h.update(str(col.to_pylist()).encode())
-    return h.hexdigest()[:16]
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--persons", type=int, default=200_000)
-    ap.add_argument("--period", default="2025-06")
-    ap.add_argument("--master", default="local[2]")
-    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads (match the Spark cores)")
-    args = ap.parse_args()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    ps = load(ROOT / "policies")
+def prepare(root: Path, persons: int, months: list[str]) -> Path:
+    from jingzhun import regions
+    from jingzhun.ingest import import_files
+    from jingzhun.synth import generate
+
+    county = root / "synth"
+    generate(county, persons=persons, seed=11, start=months[0], months=len(months), fmt="parquet")
+    data = root / "imported"
+    regions.save_reference(regions.load_csv(county / "regions.csv"), data)
+    for month in months:
+        results = import_files(data, [county / month], user="bench")
+        bad = [r.error for r in results if r.status != "imported"]
+        if bad:
+            raise SystemExit(f"import failed: {bad}")
+    return data
+
+
+def run_all(data: Path, months: list[str], engine: str, options: dict[str, Any]) -> tuple[float, list[Any]]:
+    from jingzhun.pipeline import run_period
 
     t0 = time.perf_counter()
-    tables = _generator()(args.persons)
-    rows = sum(t.num_rows for t in tables.values())
-    print(
-        f"generated {len(tables)} relations, {rows:,} rows for {args.persons:,} persons "
-        f"in {time.perf_counter() - t0:.1f} s"
-    )
-    with tempfile.TemporaryDirectory(prefix="jz-bench-engines-") as tmp:
-        paths = {}
-        for name, table in tables.items():
-            paths[name] = Path(tmp) / f"{name}.parquet"
-            pq.write_table(table, paths[name])
+    outcomes = [run_period(data, m, engine_name=engine, engine_options=options, handoff=False,
+                           policy_dir=ROOT / "policies", link_config_dir=ROOT / "config" / "linkage")
+                for m in months]
+    return time.perf_counter() - t0, outcomes
 
+
+def show(label: str, seconds: float, outcomes: list[Any]) -> None:
+    stages: dict[str, float] = {}
+    for o in outcomes:
+        for name, s in o.stages.items():
+            stages[name] = stages.get(name, 0.0) + s["seconds"]
+    per_stage = "  ".join(f"{k} {v:.1f}" for k, v in stages.items())
+    hashes = " ".join(o.result_hash[:12] for o in outcomes)
+    print(f"{label:<22} {seconds:8.1f} s   [{per_stage}]   hashes {hashes}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=2000)
+    ap.add_argument("--months", type=int, default=2)
+    ap.add_argument("--start", default="2025-01")
+    ap.add_argument("--cores", type=int, default=os.cpu_count() or 2, help="N of local[N] (default: every core)")
+    ap.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    ap.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temporary one)")
+    args = ap.parse_args()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from jingzhun import periods
+
+    months = [periods.shift(args.start, i) for i in range(args.months)]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="jz-bench-engines-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
         t0 = time.perf_counter()
-        duck = DuckDBEngine(threads=args.threads)
-        for name, path in paths.items():
-            duck.register_table(name, [path])
-        duck_flags = evaluate(duck, ps, args.period)
-        duck_s = time.perf_counter() - t0
-        duck.close()
-        print(
-            f"duckdb  ({args.threads} threads): {duck_s:8.2f} s  {duck_flags.num_rows:,} flags  "
-            f"{rows / duck_s:,.0f} input rows/s"
-        )
+        imported = prepare(work, args.persons, months)
+        print(f"county of {args.persons:,} persons, {len(months)} months generated and imported in "
+              f"{time.perf_counter() - t0:.1f} s (not timed below)", flush=True)
 
-        from jingzhun.engines.spark import SparkEngine, spark_session
+        def copy(name: str) -> Path:
+            target = work / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(imported, target)
+            return target
 
-        t0 = time.perf_counter()
-        session = spark_session(args.master)
-        start_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        spark = SparkEngine(session)
-        for name, path in paths.items():
-            spark.register_table(name, [path])
-        spark_flags = evaluate(spark, ps, args.period)
-        spark_s = time.perf_counter() - t0
-        spark.close()
-        session.stop()
-        print(
-            f"spark   ({args.master}): {spark_s:8.2f} s  {spark_flags.num_rows:,} flags  "
-            f"{rows / spark_s:,.0f} input rows/s  (+{start_s:.1f} s session start)"
-        )
+        results: dict[str, tuple[float, list[Any]]] = {}
+        results["duckdb"] = run_all(copy("duckdb"), months, "duckdb", {"threads": args.threads})
+        show(f"duckdb ({args.threads} threads)", *results["duckdb"])
 
-    same = digest(duck_flags) == digest(spark_flags)
-    print(f"identical flags: {same} ({digest(duck_flags)} / {digest(spark_flags)})")
-    print(f"ratio spark / duckdb: {spark_s / duck_s:.1f}x   peak RSS (python): {rss_mib():,.0f} MiB")
-    if not same:
-        sys.exit(1)
+        from jingzhun.engines.spark import spark_session
+
+        masters = ["local[2]"] + ([f"local[{args.cores}]"] if args.cores != 2 else [])
+        for master in masters:
+            t0 = time.perf_counter()
+            session = spark_session(master)
+            start = time.perf_counter() - t0
+            results[master] = run_all(copy(master.replace("[", "_").strip("]")), months, "spark",
+                                      {"session": session})
+            show(f"spark {master}", *results[master])
+            print(f"{'':<22} (+{start:.1f} s session start)", flush=True)
+            session.stop()
+
+        duck_s, duck_runs = results["duckdb"]
+        same = True
+        for master in masters:
+            seconds, runs = results[master]
+            identical = [a.result_hash == b.result_hash for a, b in zip(duck_runs, runs, strict=True)]
+            same = same and all(identical)
+            print(f"spark {master} / duckdb: {seconds / duck_s:.1f}x   identical results: {all(identical)}")
+        print(f"peak RSS (python): {rss_mib():,.0f} MiB")
+        if not same:
+            sys.exit(1)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

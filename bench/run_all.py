@@ -22,7 +22,7 @@ QUICK = {
     "bench_linkage.py": ["--people", "100000", "--id-less", "5000"],
     "bench_policy.py": ["--persons", "100000"],
     "bench_web.py": ["--persons", "20000", "--requests", "100"],
-    "bench_engines.py": ["--persons", "20000"],
+    "bench_engines.py": ["--persons", "2000"],
     "bench_pipeline.py": ["--persons", "20000", "--months", "2", "--threads", "2"],
 }
 

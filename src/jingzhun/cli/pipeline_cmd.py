@@ -62,6 +62,12 @@ def _handoff_json(handoffs: list[Any]) -> list[dict[str, Any]]:
     return [{"run_id": h.run_id, "status": h.status, "counts": h.counts, "error": h.error} for h in handoffs]
 
 
+def _engine_options(engine: str, spark_master: str | None) -> dict[str, Any]:
+    if spark_master and engine != "spark":
+        raise typer.BadParameter("--spark-master goes with --engine spark", param_hint="--spark-master")
+    return {"master": spark_master} if spark_master else {}
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
@@ -70,7 +76,11 @@ def register(app: typer.Typer) -> None:
         policy_set: Path = typer.Option(None, "--policy-set", help="Policy folder (default: policies/)."),
         link_config: Path = typer.Option(None, "--link-config", help="Linkage config folder "
                                          "(default: config/linkage/)."),
-        engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded)."),
+        engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded, default) or spark (PySpark; "
+                                   "see docs/SPARK.md)."),
+        spark_master: str = typer.Option(None, "--spark-master", help="With --engine spark: the master, e.g. "
+                                         "local[4] or yarn (default JINGZHUN_SPARK_MASTER, else what "
+                                         "spark-submit set, else local[*])."),
         force: bool = typer.Option(False, "--force", help="Run again even if inputs and policies are unchanged."),
         user: str = typer.Option("cli", "--user"),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
@@ -99,7 +109,8 @@ def register(app: typer.Typer) -> None:
 
             outcome = run_period(data, period, policy_dir=policy_set, link_config_dir=link_config,
                                  engine_name=engine, user=user, force=force, progress=progress,
-                                 handoff=not no_handoff, threads=threads, memory_limit=memory_limit)
+                                 handoff=not no_handoff, threads=threads, memory_limit=memory_limit,
+                                 engine_options=_engine_options(engine, spark_master))
         if as_json:
             typer.echo(json.dumps({"run_id": outcome.run_id, "period": outcome.period, "status": outcome.status,
                                    "result_hash": outcome.result_hash, "stages": outcome.stages,

@@ -23,7 +23,7 @@ ENGINES: dict[str, str] = {
 }
 
 #: Engines the whole monthly run (linkage and conflicts included) can use; the others evaluate policies.
-PIPELINE_ENGINES: frozenset[str] = frozenset({"duckdb"})
+PIPELINE_ENGINES: frozenset[str] = frozenset({"duckdb", "spark"})
 
 
 def engine_class(name: str) -> type[Engine]:
@@ -52,16 +52,17 @@ def make_engine(name: str = "duckdb", **opts: Any) -> Engine:
 def check_pipeline_engine(name: str) -> None:
     """Raise a clear error when the monthly run cannot use engine ``name`` (yet).
 
-    >>> check_pipeline_engine("duckdb")
-    >>> check_pipeline_engine("spark")  # doctest: +ELLIPSIS
+    >>> check_pipeline_engine("duckdb"), check_pipeline_engine("spark")
+    (None, None)
+    >>> check_pipeline_engine("oracle")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    jingzhun.errors.JingzhunError: 月度运行暂不支持该引擎 / the monthly run cannot use engine 'spark' yet: ...
+    jingzhun.errors.JingzhunError: 未知引擎 / unknown engine 'oracle'; choose one of: duckdb, spark
     """
     if name not in ENGINES:
         engine_class(name)
     if name not in PIPELINE_ENGINES:
         raise JingzhunError(
-            f"月度运行暂不支持该引擎 / the monthly run cannot use engine {name!r} yet: linkage (Splink) and conflict detection run "
-            "on DuckDB only; policies evaluate on Spark (see docs/SPARK.md). Use --engine duckdb"
+            f"月度运行暂不支持该引擎 / the monthly run cannot use engine {name!r}: it evaluates policies only. "
+            f"Use one of: {', '.join(sorted(PIPELINE_ENGINES))}"
         )

@@ -61,8 +61,8 @@ def spark_session(
 ) -> Any:
     """The process's SparkSession (``getOrCreate``), with :data:`SESSION_CONF` and, for a ``local``
     master, :data:`LOCAL_CONF`. ``splink_jar`` puts Splink's similarity UDF jar on the classpath
-    (``JARO_WINKLER`` and friends for linkage on Spark). ``master`` defaults to ``$JINGZHUN_SPARK_MASTER``
-    or, when run under ``spark-submit``, to what spark-submit set."""
+    (``JARO_WINKLER`` and friends for linkage on Spark). ``master`` defaults to ``$JINGZHUN_SPARK_MASTER``,
+    then under ``spark-submit`` to what spark-submit set, else ``local[*]``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -72,6 +72,10 @@ def spark_session(
         ) from exc
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     master = master or os.environ.get("JINGZHUN_SPARK_MASTER")
+    if not master and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        # not under spark-submit (which sets the master and starts the JVM): every core of this machine,
+        # with the small-machine settings
+        master = "local[*]"
     builder = SparkSession.builder.appName(app_name)
     settings = dict(SESSION_CONF)
     if master:
@@ -279,6 +283,13 @@ class SparkEngine(Engine):
             self._cached.discard(name)
         self.spark.catalog.dropTempView(name)
 
+    def splink_api(self) -> Any:
+        """Splink's ``SparkAPI`` on this engine's session (see :meth:`Engine.splink_api`): relations of the
+        engine are temp views of that session, so Splink reads them by name, and Splink's tables are temp
+        views there too, so trees run on this engine read them. Splink's intermediate tables are persisted
+        (no checkpoint folder needed) and unpersisted when Splink deletes them."""
+        return _splink_api_class()(spark_session=self.spark, break_lineage_method="persist")
+
     def dataframe(self, name: str) -> Any:
         """The Spark DataFrame behind relation ``name`` (for Spark-native callers such as linkage)."""
         if name not in self._tables:
@@ -293,6 +304,28 @@ class SparkEngine(Engine):
                 continue
         if self._stop:
             self._root.stop()
+
+
+_SPLINK_API: Any = None
+
+
+def _splink_api_class() -> Any:
+    """``SparkAPI`` whose table deletion also frees the persisted data (Splink only drops the view)."""
+    global _SPLINK_API
+    if _SPLINK_API is None:
+        from splink.backends.spark import SparkAPI
+
+        class JingzhunSparkAPI(SparkAPI):
+            def delete_table_from_database(self, name: str) -> None:
+                try:
+                    if self.spark.catalog.tableExists(name):
+                        self.spark.table(name).unpersist()
+                except Exception:  # best effort: dropping the view below is what matters
+                    pass
+                super().delete_table_from_database(name)
+
+        _SPLINK_API = JingzhunSparkAPI
+    return _SPLINK_API
 
 
 def _plain_arrow_schema(schema: pa.Schema) -> pa.Schema:
@@ -313,6 +346,9 @@ def _plain_arrow_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _arrow_schema(spark_schema: Any) -> pa.Schema:
+    """The Arrow schema of a result, every field nullable as DuckDB gives it (Spark marks some columns
+    NOT NULL, which would show in written Parquet schemas and in the results hash)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    return to_arrow_schema(spark_schema)
+    schema = to_arrow_schema(spark_schema)
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)

@@ -1,7 +1,8 @@
 """Conflicts between sources (数据打架): facts about the same person or household that two sources state
 differently, each with both sources' values and a Chinese explanation.
 
-Engine-neutral SQL run through an :class:`~jingzhun.engines.base.Engine`. Feed relations should carry
+Engine-neutral SQL run through an :class:`~jingzhun.engines.base.Engine` (every CTE name unique in the
+whole query: Spark's SQL puts nested CTEs in one WITH list). Feed relations should carry
 ``person_id`` from linkage; a feed without it is joined on the normalised ID number instead.
 """
 
@@ -103,7 +104,7 @@ def _dual_insurance(con: Any, member: str, feed: str) -> str:
 
 def _disability(con: Any, member: str, feed: str) -> str:
     return f"""
-        WITH latest AS (
+        WITH latest_cert AS (
             SELECT m.person_id, m.household_id, m.name, m.disability_grade AS registry_grade,
                    f.disability_grade AS cert_grade, f.cert_status, f.issue_date,
                    row_number() OVER (PARTITION BY m.person_id
@@ -115,7 +116,7 @@ def _disability(con: Any, member: str, feed: str) -> str:
                '残联', cert_grade,
                name || ' 残疾等级：建档立卡为' || coalesce(registry_grade, '无') || '，残联 ' ||
                strftime(issue_date, '%Y-%m-%d') || ' ' || cert_status || '为' || cert_grade
-        FROM latest
+        FROM latest_cert
         WHERE rn = 1 AND cert_status <> '注销' AND registry_grade IS DISTINCT FROM cert_grade
     """
 
@@ -139,7 +140,7 @@ def _labour(member: str, household: str) -> str:
 def _school(con: Any, member: str, feed: str) -> str:
     stage_map = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in STAGE_OF_STATUS.items())
     return f"""
-        WITH latest AS (
+        WITH latest_status AS (
             SELECT m.person_id, m.household_id, m.name, m.school_status, f.stage, f.status, f.status_date,
                    CASE m.school_status {stage_map} END AS registry_stage,
                    row_number() OVER (PARTITION BY m.person_id
@@ -154,7 +155,7 @@ def _school(con: Any, member: str, feed: str) -> str:
                         THEN '（登记为非在校生但学籍在读）'
                     WHEN status IN ('辍学', '休学') THEN '（登记为在校生但学籍显示' || status || '）'
                     ELSE '（学段不一致）' END
-        FROM latest
+        FROM latest_status
         WHERE rn = 1 AND (
             (status = '在读' AND coalesce(school_status, '非在校生') = '非在校生')
             OR (status IN ('辍学', '休学') AND registry_stage IS NOT NULL)

@@ -253,18 +253,17 @@ def train(
         # u: random pairs between a uniform sample of the registry and the record sample
         wanted = int(training.get("u_registry_sample", 200_000))
         share = min(1_000_000, max(1, round(1_000_000 * wanted / max(n_registry, 1))))
-        reg_sample = scope.materialize(
-            "us", f"SELECT * FROM {registry} WHERE abs(hash(uid)) % 1000000 < {share}"
-        )
+        reg_sample = scope.materialize("us", f"SELECT * FROM {registry} WHERE {sample_sql('uid', share)}")
         with _quiet_splink():
             linker, api = _linker(engine, reg_sample, sample,
                                   _settings([comparison(s)[0] for s in specs], config.blocking, 0.5))
             try:
-                # one pass over the sampled pairs (u_chunks: 1): Splink's default probes in chunks until every
-                # level has counts, one query and SQL generation per chunk, seconds even on tiny inputs
+                # every pair of the (already bounded) samples is counted in one pass (one query, no SQL per
+                # chunk); Splink's early stop after a chunk would pick the chunks by the engine's own hash(),
+                # so the model would depend on the engine
                 linker.training.estimate_u_using_random_sampling(
                     max_pairs=float(training.get("u_max_pairs", 1e6)), seed=int(training.get("seed", 42)),
-                    num_chunks=int(training.get("u_chunks", 1)),
+                    min_count_per_level=None, num_chunks=int(training.get("u_chunks", 1)),
                 )
                 u_model = Model.from_splink(linker.misc.save_model_to_json(), {})
             finally:
@@ -303,6 +302,21 @@ def train(
         })
     finally:
         scope.close()
+
+
+def sample_sql(column: str, share: int) -> str:
+    """A condition keeping about ``share`` per million rows, chosen by the md5 of ``column``: the same rows
+    on every engine (``hash()`` differs between engines; md5's hex text does not). The first six hex
+    digits are compared as text with the threshold's, which orders them as numbers.
+
+    >>> sample_sql("uid", 500_000)
+    "substr(md5(CAST(uid AS VARCHAR)), 1, 6) < '800000'"
+    >>> sample_sql("uid", 1_000_000)
+    'TRUE'
+    """
+    if share >= 1_000_000:
+        return "TRUE"
+    return f"substr(md5(CAST({column} AS VARCHAR)), 1, 6) < '{share * 16**6 // 1_000_000:06x}'"
 
 
 def _prior(engine: Any, registry: str, sample: str, training: dict[str, Any], usable: set[str],

@@ -26,9 +26,23 @@ SORT_KEYS: dict[str, list[str]] = {
 }
 
 
+def _sortable(t: pa.DataType) -> bool:
+    return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+            or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_temporal(t)
+            or pa.types.is_decimal(t))
+
+
 def sort_table(name: str, table: pa.Table) -> pa.Table:
-    keys = [(k, "ascending") for k in SORT_KEYS.get(name, []) if k in table.column_names]
-    return table.sort_by(keys) if keys and table.num_rows else table
+    """``table`` in a deterministic order: its sort keys (:data:`SORT_KEYS`), then every other sortable
+    column, so rows equal on the keys come in the same order whatever engine produced them.
+
+    >>> t = pa.table({"rule_id": ["b", "a", "a"], "entity_id": ["1", "2", "2"], "evidence": ["y", "z", "x"]})
+    >>> sort_table("flags", t).column("evidence").to_pylist()
+    ['x', 'z', 'y']
+    """
+    keys = [k for k in SORT_KEYS.get(name, []) if k in table.column_names]
+    keys += [f.name for f in table.schema if f.name not in keys and _sortable(f.type)]
+    return table.sort_by([(k, "ascending") for k in keys]) if keys and table.num_rows else table
 
 
 class _DigestSink(io.RawIOBase):

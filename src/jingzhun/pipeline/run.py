@@ -42,7 +42,7 @@ from jingzhun.pipeline.results import (
     sort_table,
     write_results,
 )
-from jingzhun.pipeline.snapshot import Snapshot, take_snapshot
+from jingzhun.pipeline.snapshot import Snapshot, relocate, take_snapshot
 from jingzhun.settings import Settings
 from jingzhun.store import DataFolder
 
@@ -204,14 +204,20 @@ def attach_links(engine: Any, feed: str, links: pa.Table) -> None:
     engine.drop(f"__jz_links_{feed}")
 
 
-def context_for_run(data_root: str | Path, run_id: str, store: OpsStore | None = None) -> tuple[Any, RunRecord]:
+def context_for_run(data_root: str | Path, run_id: str, store: OpsStore | None = None, *,
+                    engine_name: str = "duckdb", **engine_options: Any) -> tuple[Any, RunRecord]:
     """An engine holding exactly the relations run ``run_id`` evaluated (its snapshot and stored links),
-    for explaining a household or a what-if on the same data."""
+    for explaining a household or a what-if on the same data.
+
+    Whatever engine made the run, the context is on ``engine_name``: DuckDB by default, which answers one
+    household in well under a second, where a Spark job costs seconds per query; the engines give
+    identical results (``tests/engines``), so an explanation on DuckDB is the run's explanation."""
     data = DataFolder(data_root)
     store = store or open_store(data.ops_url)
     run = get_run(store, run_id)
     snapshot = take_snapshot(data, store, run.period)
-    engine = DuckDBEngine()
+    engine = DuckDBEngine() if engine_name == "duckdb" and not engine_options else make_engine(
+        engine_name, **engine_options)
     load_relations(engine, snapshot)
     links_path = data.run_dir(run_id) / "links.parquet"
     links = read_result(data.run_dir(run_id), "links") if links_path.exists() else None
@@ -245,6 +251,8 @@ def run_period(
     threads: int | None = None,
     memory_limit: str | None = None,
     temp_directory: str | Path | None = None,
+    engine_options: dict[str, Any] | None = None,
+    data_uri: str | None = None,
 ) -> RunOutcome:
     """Run period ``period`` over the data folder; see the module docstring for the guarantees.
 
@@ -252,7 +260,11 @@ def run_period(
     written, and handoffs left pending or failed by earlier calls are finished
     (:mod:`jingzhun.pipeline.handoff`); without it the run is marked ``skipped`` for
     ``jingzhun runs handoff``. ``threads``, ``memory_limit`` and ``temp_directory`` (else the settings
-    ``JINGZHUN_THREADS``, ``JINGZHUN_MEMORY_LIMIT``, ``JINGZHUN_TEMP_DIRECTORY``) bound the engine."""
+    ``JINGZHUN_THREADS``, ``JINGZHUN_MEMORY_LIMIT``, ``JINGZHUN_TEMP_DIRECTORY``) bound the engine;
+    ``engine_options`` go to the engine's constructor as they are (Spark: ``master``, ``conf``,
+    ``session``). ``data_uri``: the engine reads the snapshot's Parquet files from this copy of the data
+    folder (``hdfs://…``, ``s3a://…``, ``file://…``; :func:`jingzhun.pipeline.snapshot.relocate`) instead
+    of the local folder; the ledger, link cache and results stay in the local folder."""
     from jingzhun import link as linkage
     from jingzhun import policy
     from jingzhun.policy.flags import FLAG_SCHEMA
@@ -305,13 +317,14 @@ def run_period(
         ledger.update(stage=following, progress=(index + 1) / len(STAGES), stages=dict(stages))
         say(name, (index + 1) / len(STAGES), "")
 
-    engine = make_engine(engine_name, **engine_resources(engine_name, settings, threads=threads,
-                                                         memory_limit=memory_limit, temp_directory=temp_directory))
+    options = engine_resources(engine_name, settings, threads=threads, memory_limit=memory_limit,
+                               temp_directory=temp_directory)
+    engine = make_engine(engine_name, **{**options, **(engine_options or {})})
     try:
         stage_done("snapshot", datasets=len(snapshot.inputs),
                    imports=sum(len(v) for v in snapshot.inputs.values()))
 
-        rows = load_relations(engine, snapshot)
+        rows = load_relations(engine, relocate(snapshot, data.root, data_uri) if data_uri else snapshot)
         stage_done("load", rows=rows)
 
         # link every person-level feed to registered members

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,7 +29,8 @@ class InputFile:
     period: str
     import_id: str
     content_hash: str
-    path: Path
+    #: the local file, or its URI when the snapshot was relocated (:func:`relocate`)
+    path: Path | str
     imported_at: str
 
 
@@ -39,9 +40,9 @@ class Snapshot:
 
     period: str
     inputs: dict[str, list[InputFile]] = field(default_factory=dict)
-    region_file: Path | None = None
+    region_file: Path | str | None = None
 
-    def files(self, dataset: str) -> list[Path]:
+    def files(self, dataset: str) -> list[Path | str]:
         return [f.path for f in self.inputs.get(dataset, [])]
 
     def input_hashes(self) -> dict[str, list[str]]:
@@ -85,3 +86,26 @@ def take_snapshot(data: DataFolder, store: OpsStore, period: str) -> Snapshot:
     region_file = data.reference_file("region")
     snapshot.region_file = region_file if region_file.exists() else None
     return snapshot
+
+
+def relocate(snapshot: Snapshot, root: Path, uri: str) -> Snapshot:
+    """The same snapshot read from ``uri``, a copy of the data folder ``root`` elsewhere (``hdfs://nn/jz``,
+    ``s3a://bucket/jz``, ``file:///mnt/jz``): each file's path relative to ``root`` appended to ``uri``.
+    Hashes and import ids stay those of the ledger, so the run's identity does not change.
+
+    >>> snap = Snapshot("2025-06", {"member": [InputFile("member", "2025-06", "imp-1", "h",
+    ...     Path("/d/datasets/member/period=2025-06/imp-1.parquet"), "t")]}, Path("/d/reference/region.parquet"))
+    >>> moved = relocate(snap, Path("/d"), "hdfs://nn:8020/jz/")
+    >>> moved.files("member"), moved.region_file
+    (['hdfs://nn:8020/jz/datasets/member/period=2025-06/imp-1.parquet'], 'hdfs://nn:8020/jz/reference/region.parquet')
+    >>> moved.fingerprint() == snap.fingerprint()
+    True
+    """
+    base = uri.rstrip("/")
+
+    def move(path: Path | str) -> str:
+        return f"{base}/{Path(path).relative_to(root).as_posix()}"
+
+    inputs = {name: [replace(f, path=move(f.path)) for f in files] for name, files in snapshot.inputs.items()}
+    region = move(snapshot.region_file) if snapshot.region_file is not None else None
+    return Snapshot(snapshot.period, inputs, region)
