@@ -6,7 +6,7 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+{ fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 # PostgreSQL: the tests use the server on 127.0.0.1:5432 when one answers, else start a throwaway one
 # from the binaries (tests/conftest_pg.py), so the binaries are needed only when no server answers.

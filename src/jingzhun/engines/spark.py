@@ -45,6 +45,12 @@ LOCAL_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.log.level": "ERROR",
     "spark.ui.showConsoleProgress": "false",
+    # the driver keeps the plans of the last N SQL executions, jobs and stages even without the UI; the
+    # compiled policy plans are large and a run makes thousands of queries (driver heap)
+    "spark.sql.ui.retainedExecutions": "20",
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
+    "spark.ui.retainedTasks": "1000",
 }
 
 
