@@ -39,18 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with a 400-person county's two months imported (no run yet)."""
-    from jingzhun import regions
-    from jingzhun.ingest import import_files
+    from county_data import import_county
     from jingzhun.synth import generate
 
     county = tmp_path_factory.mktemp("county") / "synth"
     generate(county, persons=PERSONS, seed=7, start=MONTHS[0], months=len(MONTHS), fmt="parquet")
-    data = tmp_path_factory.mktemp("data") / "jz"
-    regions.save_reference(regions.load_csv(county / "regions.csv"), data)
-    for month in MONTHS:
-        results = import_files(data, [county / month], user="test")
-        assert all(r.status == "imported" for r in results), [r.error for r in results if r.error]
-    return data
+    return import_county(county, tmp_path_factory.mktemp("data") / "jz", MONTHS)
 
 
 @pytest.fixture(scope="module")

@@ -23,15 +23,9 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def imported(county: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with the county's regions and every month imported (no run yet)."""
-    from jingzhun import regions
-    from jingzhun.ingest import import_files
+    from county_data import import_county
 
-    data = tmp_path_factory.mktemp("data") / "jz"
-    regions.save_reference(regions.load_csv(county / "regions.csv"), data)
-    for month in MONTHS:
-        results = import_files(data, [county / month], user="test")
-        assert all(r.status == "imported" for r in results), [r.error for r in results if r.error]
-    return data
+    return import_county(county, tmp_path_factory.mktemp("data") / "jz", MONTHS)
 
 
 @pytest.fixture
