@@ -4,6 +4,7 @@ forms for assistance measures and follow-up visits (checked by :mod:`jingzhun.we
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -183,24 +184,8 @@ def add_measure(
     refusal of the service (state, stale page) above the form; the service writes the audit row."""
     typed = {k: v for k, v in locals().items() if k in MEASURE_FIELDS and v is not None}
     values, errors = forms.measure_form(typed)
-    if errors:
-        return case_view(request, principal, ctx, ip, case_id, 422, measure=typed, measure_errors=errors)
-    try:
-        ctx.cases.add_measure(principal, ip, case_id, **values)
-    except JingzhunError as exc:
-        status = _refusal(exc)
-        return case_view(
-            request,
-            principal,
-            ctx,
-            ip,
-            case_id,
-            status,
-            measure=typed,
-            form_error=str(exc),
-            form_for="measure",
-        )
-    return back(f"/cases/{case_id}", msg=f"已录入帮扶措施：{values['measure_type']}")
+    return _submit_case_item(request, principal, ctx, ip, case_id, "measure", typed, values, errors,
+                             ctx.cases.add_measure, "已录入帮扶措施：{measure_type}")
 
 
 @router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
@@ -217,24 +202,33 @@ def add_follow_up(
     """Record a follow-up visit (跟踪回访), checked and shown like a measure."""
     typed = {k: v for k, v in locals().items() if k in FOLLOW_UP_FIELDS and v is not None}
     values, errors = forms.follow_up_form(typed, ctx.now().date())
+    return _submit_case_item(request, principal, ctx, ip, case_id, "follow_up", typed, values, errors,
+                             ctx.cases.add_follow_up, "已录入回访：{visit_date}")
+
+
+def _submit_case_item(
+    request: Request,
+    principal: Any,
+    ctx: Any,
+    ip: str | None,
+    case_id: int,
+    form: str,
+    typed: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    store: Callable[..., Any],
+    message: str,
+) -> Response:
+    """The end of a measure or follow-up form (``form``): field problems beside the fields (422), a refusal
+    of the service above the form, else back to the case with ``message`` (formatted with ``values``)."""
     if errors:
-        return case_view(request, principal, ctx, ip, case_id, 422, follow_up=typed, follow_up_errors=errors)
+        return case_view(request, principal, ctx, ip, case_id, 422, **{form: typed, f"{form}_errors": errors})
     try:
-        ctx.cases.add_follow_up(principal, ip, case_id, **values)
+        store(principal, ip, case_id, **values)
     except JingzhunError as exc:
-        status = _refusal(exc)
-        return case_view(
-            request,
-            principal,
-            ctx,
-            ip,
-            case_id,
-            status,
-            follow_up=typed,
-            form_error=str(exc),
-            form_for="follow_up",
-        )
-    return back(f"/cases/{case_id}", msg=f"已录入回访：{values['visit_date']}")
+        return case_view(request, principal, ctx, ip, case_id, _refusal(exc), **{form: typed},
+                         form_error=str(exc), form_for=form)
+    return back(f"/cases/{case_id}", msg=message.format(**values))
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
