@@ -95,6 +95,8 @@ def child(phase: str, args: argparse.Namespace, *extra: str) -> dict[str, Any]:
            "--persons", str(args.persons), "--months", str(args.months), "--start", args.start,
            "--workers", str(args.workers), "--import-workers", str(args.import_workers),
            "--split-rows", str(args.split_rows), *extra]
+    if args.import_memory_limit:
+        cmd += ["--import-memory-limit", args.import_memory_limit]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     if args.memory_limit:
@@ -160,10 +162,10 @@ def pa_table_from(batch: Any) -> Any:
     return pa.Table.from_batches([batch])
 
 
-def _import_one(data: str, path: str) -> dict[str, Any]:
+def _import_one(data: str, path: str, memory_limit: str | None = None) -> dict[str, Any]:
     from jingzhun.ingest import import_file
 
-    r = import_file(data, path, user="bench")
+    r = import_file(data, path, user="bench", memory_limit=memory_limit)
     return {"file": Path(path).name, "status": r.status, "rows_in": r.rows_in, "rows_accepted": r.rows_accepted,
             "peak_rss_mib": round(peak_mib(), 1)}
 
@@ -185,9 +187,10 @@ def phase_import(args: argparse.Namespace) -> None:
     open_store(DataFolder(data).ops_url).dispose()  # migrated once, before the workers start
     if args.import_workers > 1:
         with ProcessPoolExecutor(args.import_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_import_one, [str(data)] * len(files), [str(f) for f in files]))
+            results = list(pool.map(_import_one, [str(data)] * len(files), [str(f) for f in files],
+                                    [args.import_memory_limit] * len(files)))
     else:
-        results = [_import_one(str(data), str(f)) for f in files]
+        results = [_import_one(str(data), str(f), args.import_memory_limit) for f in files]
     seconds = time.perf_counter() - started
     bad = [r for r in results if r["status"] not in ("imported", "already_imported")]
     if bad:
@@ -444,6 +447,8 @@ def main() -> int:
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory limit of a run, e.g. 12GiB")
     ap.add_argument("--workers", type=int, default=1, help="synth processes")
     ap.add_argument("--import-workers", type=int, default=1, help="import processes (one file each)")
+    ap.add_argument("--import-memory-limit", default=None,
+                    help="DuckDB memory limit of each import process, e.g. 8GiB (default: 80%% of the memory)")
     ap.add_argument("--split-rows", type=int, default=0,
                     help="split synth files into parts of at most this many rows before importing them in parallel")
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")

@@ -101,6 +101,25 @@ def test_numbers_print_as_on_duckdb(spark: Any) -> None:
     assert spk.fetch_arrow(avg).to_pylist() == duck.fetch_arrow(avg).to_pylist()
 
 
+def test_doubles_half_way_round_as_on_duckdb(spark: Any) -> None:
+    """Per-capita incomes are doubles (a division): 2458.575 lies just below the half way in binary, so
+    DuckDB rounds it down, where Spark's ROUND rounds its decimal text up. Explanations print DuckDB's."""
+    import random
+
+    rng = random.Random(5)
+    values = [2458.575, 4540.815, 0.125, -2.675, 1.005, 1e7 + 0.005, 7200.0, 12.5, *(
+        rng.randrange(1, 10**8) / rng.choice([3, 7, 8, 40, 200, 1000]) for _ in range(2000))]
+    table = pa.table({"n": pa.array(range(len(values)), pa.int64()), "x": pa.array(values, pa.float64())})
+    tree = sqlglot.parse_one("SELECT n, CAST(ROUND(x, 2) AS VARCHAR) AS r2, CAST(ROUND(x, 1) AS VARCHAR) AS r1 "
+                             "FROM t ORDER BY n", read="duckdb")
+    duck, spk = DuckDBEngine(), SparkEngine(spark)
+    for eng in (duck, spk):
+        eng.register_table("t", table)
+    want = duck.fetch_arrow(tree).to_pylist()
+    assert want[0]["r2"] == "2458.57"  # the case found at 2,000 persons
+    assert spk.fetch_arrow(tree).to_pylist() == want
+
+
 def test_whole_policy_set_on_parquet_relations_matches_duckdb(spark: Any, tmp_path: Path) -> None:
     """The same Parquet relations registered on both engines give the same flags."""
     case = next(c for f in case_files(ROOT) for c in load_cases(f) if "conflicts over one snapshot" in c.name)

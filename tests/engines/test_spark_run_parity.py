@@ -20,16 +20,7 @@ import pytest
 from jingzhun.pipeline.results import RESULT_TABLES
 from jingzhun.store import DataFolder
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    # Not yet part of `make test`: on the 2-core machine the Spark side of this 400-person, two-month run
-    # took ~17 minutes and then ran out of driver heap (2 GiB; issue #7 stays open until it passes in CI).
-    pytest.mark.skipif(
-        os.environ.get("JINGZHUN_SPARK_RUN_PARITY") != "1",
-        reason="full-run Spark parity is opt-in (JINGZHUN_SPARK_RUN_PARITY=1): too slow for CI on 2 cores",
-    ),
-]
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 MONTHS = ["2025-01", "2025-02"]
 PERSONS = 400
@@ -90,7 +81,7 @@ def test_two_months_identical_on_duckdb_and_spark(runs: dict[str, Any]) -> None:
 
 
 def test_a_spark_run_reads_back_like_any_run(runs: dict[str, Any], tmp_path: Path) -> None:
-    from jingzhun.pipeline.export import export_run
+    from jingzhun.pipeline.export import WHAT, export_run
     from jingzhun.pipeline.whatif import explain_in_run
 
     duck_data, duck_runs = runs["duckdb"]
@@ -100,9 +91,26 @@ def test_a_spark_run_reads_back_like_any_run(runs: dict[str, Any], tmp_path: Pat
     household = alerts[0]["household_id"]
     explained = explain_in_run(spark_data, run.run_id, household)  # on the Spark run's data and links
     assert explained and explained == explain_in_run(duck_data, duck_runs[-1].run_id, household)
-    out = tmp_path / "alerts.csv"
-    export_run(spark_data, run.run_id, "alerts", "csv", out)
-    assert out.read_text(encoding="utf-8-sig").count("\n") == len(alerts) + 1
+    # every export of the Spark run is the DuckDB run's export, byte for byte (CSV) and cell for cell (xlsx)
+    for what in WHAT:
+        duck_csv, spark_csv = tmp_path / f"duck-{what}.csv", tmp_path / f"spark-{what}.csv"
+        rows = export_run(spark_data, run.run_id, what, "csv", spark_csv)
+        assert rows == export_run(duck_data, duck_runs[-1].run_id, what, "csv", duck_csv)
+        assert spark_csv.read_bytes() == duck_csv.read_bytes(), what
+    assert export_run(spark_data, run.run_id, "alerts", "xlsx", tmp_path / "a.xlsx") == len(alerts) > 0
+    duck_sheet = _sheet(tmp_path / "d.xlsx", duck_data, duck_runs[-1].run_id)
+    assert _sheet(tmp_path / "a.xlsx") == duck_sheet and len(duck_sheet) == len(alerts) + 1
+
+
+def _sheet(path: Path, data: Path | None = None, run_id: str | None = None) -> list[tuple[Any, ...]]:
+    """The cells of an alerts xlsx export (written first when ``data`` and ``run_id`` are given)."""
+    from openpyxl import load_workbook
+
+    from jingzhun.pipeline.export import export_run
+
+    if data is not None and run_id is not None:
+        export_run(data, run_id, "alerts", "xlsx", path)
+    return [tuple(row) for row in load_workbook(path, read_only=True).active.iter_rows(values_only=True)]
 
 
 def _spark_submit() -> Path | None:

@@ -99,16 +99,18 @@ def test_ambiguous_headers_are_a_clear_error(tmp_path: Path, data: Path) -> None
 
 
 def test_parquet_input(tmp_path: Path, data: Path, parquet_rows) -> None:
+    """Typed Parquet columns arrive as their text; an empty row is skipped and rows keep their numbers
+    in the file (the header is row 1)."""
     f = tmp_path / "claims.parquet"
     pq.write_table(
         pa.table(
             {
-                "结算单号": ["A", "B"],
-                "姓名": ["甲", "乙"],
-                "结算日期": [dt.date(2025, 1, 3)] * 2,
-                "就诊类型": ["住院", "门诊"],
-                "医疗总费用": [10.5, 3.0],
-                "个人自付金额": [1, 2],
+                "结算单号": ["A", None, "B"],
+                "姓名": ["甲", None, "乙"],
+                "结算日期": [dt.date(2025, 1, 3), None, dt.date(2025, 1, 3)],
+                "就诊类型": ["住院", None, "门诊"],
+                "医疗总费用": [10.5, None, 12345.0],
+                "个人自付金额": [1, None, 2],
             }
         ),
         f,
@@ -117,7 +119,16 @@ def test_parquet_input(tmp_path: Path, data: Path, parquet_rows) -> None:
     assert (r.dataset, r.rows_in, r.rows_accepted) == ("medical_claim", 2, 2)
     got = parquet_rows(current_files(data, "medical_claim", "2025-01")[0])
     assert got[0]["claim_date"] == dt.date(2025, 1, 3) and got[1]["out_of_pocket"] == Decimal("2.00")
-    assert [g["_row"] for g in got] == [2, 3]
+    assert got[1]["total_cost"] == Decimal("12345.00")
+    assert [g["_row"] for g in got] == [2, 4]
+
+
+def test_an_unreadable_parquet_file_is_refused_by_name(tmp_path: Path, data: Path) -> None:
+    f = tmp_path / "broken.parquet"
+    f.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(FileLevelError) as err:
+        import_file(data, f, period="2025-01", dataset="medical_claim")
+    assert "broken.parquet" in str(err.value) and "Parquet" in str(err.value)
 
 
 def test_template_workbook_is_recognised(tmp_path: Path, data: Path) -> None:

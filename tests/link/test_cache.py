@@ -153,16 +153,16 @@ def test_a_killed_write_leaves_no_part_behind(synthetic, tmp_path, monkeypatch):
     cache = LinkCache(tmp_path / "linkage")
     import jingzhun.link.cache as cache_module
 
-    real = cache_module.pq.write_table
     calls = []
 
-    def dies_on_records(table, where, *args, **kwargs):
-        calls.append(where)
-        if "records-" in str(where):
-            raise KeyboardInterrupt("killed while storing")
-        return real(table, where, *args, **kwargs)
+    class DiesOnRecords(cache_module.pq.ParquetWriter):  # the process is killed while writing records
+        def write_batch(self, batch, *args, **kwargs):
+            calls.append(self.where)
+            if "records-" in str(self.where):
+                raise KeyboardInterrupt("killed while storing")
+            return super().write_batch(batch, *args, **kwargs)
 
-    monkeypatch.setattr(cache_module.pq, "write_table", dies_on_records)
+    monkeypatch.setattr(cache_module.pq, "ParquetWriter", DiesOnRecords)
     with pytest.raises(KeyboardInterrupt):
         _link(reg, records, cache)
     monkeypatch.undo()

@@ -41,6 +41,25 @@ def test_streamed_results_hash_and_files_equal_the_in_memory_ones(tmp_path: Path
     assert digest != results_hash({**expected, "links": small.slice(1)})
 
 
+def _with_bytes_under_nulls(array: pa.Array, filler: pa.Array) -> pa.Array:
+    """``array`` with ``filler``'s value bytes (what an engine may leave) under its NULL slots."""
+    return pa.Array.from_buffers(array.type, len(array), [array.buffers()[0], *filler.buffers()[1:]],
+                                 null_count=array.null_count)
+
+
+def test_equal_content_hashes_the_same_whatever_lies_under_null_slots() -> None:
+    score = pa.array([0.5, None, 1.0, None])
+    name = pa.array(["甲", None, "丙", None])
+    clean = pa.table({"score": score, "name": name})
+    dirty = pa.table({"score": _with_bytes_under_nulls(score, pa.array([0.5, 9.25, 1.0, -3.0])),
+                      "name": _with_bytes_under_nulls(name, pa.array(["甲", "垃圾", "丙", "x"]))})
+    assert dirty.equals(clean) and dirty.column("score").chunk(0).buffers()[1] != score.buffers()[1]
+    assert results_hash({"links": dirty}) == results_hash({"links": clean})
+    # NULL is still not a value: a table whose NULLs are filled hashes differently
+    filled = pa.table({"score": pa.array([0.5, 0.5, 1.0, 0.5]), "name": pa.array(["甲", "甲", "丙", "甲"])})
+    assert results_hash({"links": filled}) != results_hash({"links": clean})
+
+
 def _import(tmp_path: Path, import_id: str, rows: list[tuple[str, int]]) -> InputFile:
     path = tmp_path / f"{import_id}.parquet"
     pq.write_table(pa.table({

@@ -34,6 +34,9 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.ansi.enabled": "false",  # (parity) x / 0 is NULL as in DuckDB, not an error
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     "spark.sql.parquet.mergeSchema": "true",
+    # the optimizer derives constraints from every alias of the wide policy stage tables, which grows
+    # exponentially (driver heap exhausted on one stage query); the plans gain nothing from it
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 
 #: Settings for a small local session (tests, a laptop); a cluster sets its own.
@@ -133,7 +136,13 @@ def _rounded_text(tree: exp.Expr) -> None:
         digits = rnd.args.get("decimals")
         if not (isinstance(digits, exp.Literal) and digits.is_int and int(digits.name) > 0):
             continue
-        fixed = exp.cast(exp.cast(rnd.copy(), f"DECIMAL(38, {int(digits.name)})"), "STRING")
+        # DuckDB rounds a DOUBLE as C does, round(x * 10^n) / 10^n on the binary value; Spark's ROUND(x, n)
+        # rounds the shortest decimal text of x (2458.575 → 2458.58 where DuckDB gives 2458.57). Spark's
+        # ROUND(y, 0) of the product agrees with C's round (half away from zero, on the value itself).
+        scale = exp.cast(exp.Literal.number(10 ** int(digits.name)), "DOUBLE")
+        as_duckdb = exp.Div(this=exp.Round(this=exp.Mul(this=exp.cast(rnd.this.copy(), "DOUBLE"), expression=scale),
+                                           decimals=exp.Literal.number(0)), expression=scale.copy())
+        fixed = exp.cast(exp.cast(as_duckdb, f"DECIMAL(38, {int(digits.name)})"), "STRING")
         trimmed = exp.func(
             "REGEXP_REPLACE", fixed, exp.Literal.string("([.][0-9]*?[0-9])0+$"), exp.Literal.string("$1")
         )

@@ -414,17 +414,51 @@ def csv_widen(con: duckdb.DuckDBPyConnection, sheet: RawSheet, last_used: int) -
 
 
 def _parquet_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
+    """A Parquet file as a sheet: its column names are the header row (row 1), its rows rows 2… with every
+    cell as text (as Arrow casts it). DuckDB reads the file where it is used, so a national extract of
+    tens of millions of rows is never held in Python memory."""
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several kinds
+        schema = pq.read_schema(path)
+        con.sql(f"SELECT * FROM read_parquet({_literal(path)}) LIMIT 0").fetchall()
+    except Exception as exc:  # pyarrow and DuckDB raise several kinds
         raise file_error(path, "不是有效的 Parquet 文件", "not a valid Parquet file", hint=str(exc)) from None
-    header = pa.table({f"h{i}": pa.array([n], pa.string()) for i, n in enumerate(table.column_names)})
-    columns = [table.column(i).cast(pa.string()) for i in range(table.num_columns)]
-    body = pa.table({f"h{i}": c for i, c in enumerate(columns)})
-    name, width = _register_arrow(con, pa.concat_tables([header, body]), 1)
+    width = len(schema.names)
+    header = ", ".join(f"{_literal(n)} AS c{i}" for i, n in enumerate(schema.names))
+    cells = ", ".join(f"{_as_text(f'p.{_ident(f.name)}', f.type)} AS c{i}" for i, f in enumerate(schema))
+    not_blank = " OR ".join(f"c{i} IS NOT NULL" for i in range(width)) or "false"
+    name = _table_name()
+    con.execute(f"""
+        CREATE TEMP VIEW {name} AS
+        SELECT {header}, CAST(1 AS BIGINT) AS _row
+        UNION ALL
+        SELECT * FROM (
+            SELECT {cells}, CAST(p.file_row_number + 2 AS BIGINT) AS _row
+            FROM read_parquet({_literal(path)}, file_row_number = true) p
+        ) WHERE {not_blank}
+    """)
     return _finish(con, path, None, name, width)
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_text(column: str, arrow_type: pa.DataType) -> str:
+    """SQL giving the text of a Parquet cell as validation reads it: DuckDB's VARCHAR cast (the same text as
+    pyarrow's cast for strings, integers, dates, booleans and decimals), except that a whole floating-point
+    number below 1e16 is written without a decimal point or exponent (``3`` and ``123456789012``, as a
+    spreadsheet shows them, not ``3.0`` or ``1.23456789012e+11``)."""
+    if pa.types.is_floating(arrow_type):
+        return (f"CASE WHEN {column} = trunc({column}) AND abs({column}) < 1e16 "
+                f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) "
+                f"ELSE CAST({column} AS VARCHAR) END")
+    return f"CAST({column} AS VARCHAR)"
 
 
 # ---------------------------------------------------------------- xls (BIFF, small)

@@ -35,6 +35,7 @@ from jingzhun.link.config import LinkConfig, Side, default_config
 from jingzhun.link.exact import exact_candidates, exact_pairs
 from jingzhun.link.model import Model
 from jingzhun.link.probabilistic import _Scope, predict_pairs
+from jingzhun.link.quality import band_method_counts, quality_from_counts
 from jingzhun.link.review import as_decision_table, review_pairs_sql
 from jingzhun.link.sql import quote, scalar, tree
 
@@ -65,12 +66,26 @@ _EMPTY_PAIRS = ("SELECT CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR
 @dataclass
 class LinkResult:
     """Links (one row per feed record, :data:`LINK_SCHEMA`), the review queue side by side, and a summary
-    (counts, timings, the model used)."""
+    (counts, timings, the model used). Linked with ``into``, the links stay in the engine as that table
+    and ``links`` is None."""
 
-    links: pa.Table
+    links: pa.Table | None
     review: pa.Table
     summary: dict[str, Any] = field(default_factory=dict)
     model: Model | None = None
+
+
+def _opener(engine: Any, sql: str) -> Callable[[], pa.RecordBatchReader]:
+    """A function streaming the rows of ``sql`` from ``engine`` when called."""
+    return lambda: engine.fetch_batches(tree(sql))
+
+
+def typed_links_sql(select_sql: str) -> str:
+    """``select_sql`` (the links' columns) with the column types of :data:`LINK_SCHEMA`, for links kept in
+    the engine: the same types whichever engine and whatever the rows (an all-NULL column included)."""
+    cols = ", ".join(f"CAST({quote(f.name)} AS {'DOUBLE' if pa.types.is_floating(f.type) else 'VARCHAR'}) "
+                     f"AS {quote(f.name)}" for f in LINK_SCHEMA)
+    return f"SELECT {cols} FROM ({select_sql}) AS l"
 
 
 def as_engine(engine_or_connection: Any) -> Any:
@@ -201,6 +216,7 @@ class LinkSession:
         ordered: bool = True,
         version: str | bool | None = None,
         progress: Callable[[str], None] | None = None,
+        into: str | None = None,
     ) -> LinkResult:
         """Link every record of relation ``feed`` (see :func:`link_feed` for the arguments).
 
@@ -208,6 +224,8 @@ class LinkSession:
         the stored model is used, or trained once and stored). ``ordered``: sort the links by record_id
         (callers that sort anyway save a sort of every record). ``version``: with a cache, what identifies
         a record's content (a column, e.g. ``_import_id``; default: an md5 of its linkage fields).
+        ``into``: keep the links in the engine as table ``into`` (columns of :data:`LINK_SCHEMA`, not
+        sorted) instead of fetching them: at national scale they stay where a writer can stream them.
         """
         cfg = config or default_config()
         hashed = cfg.hashed if hashed is None else hashed
@@ -222,7 +240,7 @@ class LinkSession:
         t0 = time.perf_counter()
         try:
             result = self._link(scope, feed, cfg, decisions, hashed, key if hashed else None, unmask_review,
-                                model, ordered, version, say)
+                                model, ordered, version, say, into)
         finally:
             scope.close()
         result.summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -230,7 +248,7 @@ class LinkSession:
 
     def _link(self, scope: _Scope, feed: str, cfg: LinkConfig, decisions: Any, hashed: bool,
               key: bytes | None, unmask_review: bool, model: Model | None, ordered: bool,
-              version: str | bool | None, say: Callable[[str], None]) -> LinkResult:
+              version: str | bool | None, say: Callable[[str], None], into: str | None) -> LinkResult:
         engine, cache = self.engine, self.cache
         timings: dict[str, float] = {}
         clock = [time.perf_counter()]
@@ -367,7 +385,7 @@ class LinkSession:
                 parts = {"records": f"SELECT * FROM {records_new}", "multi": f"SELECT * FROM {multi}",
                          "profiles": f"SELECT * FROM {scored}"}
             if n_new or new_key != stored_key:
-                cache.append(cfg.name, new_key, {name: engine.fetch_arrow(tree(sql)) for name, sql in parts.items()})
+                cache.append(cfg.name, new_key, {name: _opener(engine, sql) for name, sql in parts.items()})
         lap("probabilistic_s")
 
         say("combine")
@@ -385,8 +403,15 @@ class LinkSession:
         decided = scope.name("d")
         engine.register_table(decided, as_decision_table(decisions, cfg.name))
         combined = scope.materialize("k", combine_sql(others, all_multi, pairs, decided, keys, cfg))
-        order = " ORDER BY record_id" if ordered else ""
-        links = engine.fetch_arrow(tree(links_sql(records, combined, skip) + order)).cast(LINK_SCHEMA)
+        links: pa.Table | None = None
+        if into is None:
+            order = " ORDER BY record_id" if ordered else ""
+            links = engine.fetch_arrow(tree(links_sql(records, combined, skip) + order)).cast(LINK_SCHEMA)
+            counts = band_method_counts(links)
+        else:
+            engine.materialize(into, tree(typed_links_sql(links_sql(records, combined, skip))))
+            counts = engine.fetch_arrow(tree(
+                f"SELECT band, method, count(*) AS n FROM {into} GROUP BY band, method")).to_pylist()
         # the review queue shows both records side by side: prepare just those
         review_ids = scope.view("rid", f"SELECT record_id FROM {combined} WHERE band = 'review'")
         shown = scope.name("rv")
@@ -400,17 +425,16 @@ class LinkSession:
         review = engine.fetch_arrow(tree(review_pairs_sql(left, shown, combined, cfg.name, unmask_review)))
         lap("combine_s")
 
-        from jingzhun.link.quality import quality_report
-
         n_cached = int(scalar(engine, f"SELECT count(*) FROM {cached}") or 0)
+        n_records = sum(int(c["n"]) for c in counts)
         if n_new < 0:
-            n_new = links.num_rows
+            n_new = n_records
         summary = {
             "feed": cfg.name,
-            "records": links.num_rows,
+            "records": n_records,
             "registry": n_left,
             "hashed": hashed,
-            **quality_report(links),
+            **quality_from_counts(counts),
             "reused": n_cached,
             "linked_now": n_new,
             "model": {**prob_summary, **({"digest": model.digest()[:16], **model.info}

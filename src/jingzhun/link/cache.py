@@ -36,6 +36,7 @@ import json
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -163,10 +164,12 @@ class LinkCache:
         folder = self.folder(feed, key)
         return sorted(folder.glob(f"{table}-*.parquet")) if folder.exists() else []
 
-    def append(self, feed: str, key: str, tables: dict[str, pa.Table]) -> None:
+    def append(self, feed: str, key: str,
+               tables: dict[str, pa.Table | pa.RecordBatchReader | Callable[[], pa.RecordBatchReader]]) -> None:
         """Store one part (every table of :data:`TABLES`) atomically: the files are written under
         temporary names, then renamed; ``records`` last, so a record is known only once its pairs are.
-        Other keys of the feed are deleted first."""
+        Other keys of the feed are deleted first. A table may be a stream of batches, or a function
+        opening one when its turn comes (written batch by batch, never held whole)."""
         from jingzhun.store import atomic_file
 
         folder = self.folder(feed, key)
@@ -178,9 +181,17 @@ class LinkCache:
         folder.mkdir(parents=True, exist_ok=True)
         part = uuid.uuid4().hex[:12]
         for name in ("multi", "profiles", "records"):
-            table = tables[name].select(SCHEMAS[name].names).cast(SCHEMAS[name])
-            with atomic_file(folder / f"{name}-{part}.parquet") as tmp:
-                pq.write_table(table, tmp)
+            given = tables[name]
+            source = given() if callable(given) else given
+            schema = SCHEMAS[name]
+            try:
+                with atomic_file(folder / f"{name}-{part}.parquet") as tmp, pq.ParquetWriter(tmp, schema) as writer:
+                    for batch in (source.to_batches() if isinstance(source, pa.Table) else source):
+                        writer.write_batch(pa.RecordBatch.from_arrays(
+                            [batch.column(n) for n in schema.names], names=schema.names).cast(schema))
+            finally:
+                if isinstance(source, pa.RecordBatchReader):
+                    source.close()  # an engine's stream left open would block its next query
 
     def clear(self, feed: str | None = None) -> None:
         """Forget stored outcomes (of one feed, or all); models are kept."""

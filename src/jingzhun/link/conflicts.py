@@ -172,11 +172,13 @@ def find_conflicts(
     medical_claim: str | None = None,
     disability_cert: str | None = None,
     enrolment: str | None = None,
-) -> pa.Table:
+    into: str | None = None,
+) -> pa.Table | None:
     """Every conflict found between the registry (``member``, ``household``) and the given feeds
     (relation names registered on ``engine``, an :class:`~jingzhun.engines.base.Engine` or a DuckDB
     connection; None skips that check). Returns :data:`CONFLICT_SCHEMA` rows ordered by conflict type,
-    household and person. ID numbers in the explanation are masked.
+    household and person. ID numbers in the explanation are masked. With ``into`` the conflicts are kept
+    in the engine as that table (not sorted) and None is returned.
     """
     from jingzhun.link.api import as_engine
 
@@ -194,6 +196,10 @@ def find_conflicts(
         parts.append(_school(con, member, enrolment))
     names = ", ".join(CONFLICT_SCHEMA.names)
     union = " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
+    if into is not None:
+        typed = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in CONFLICT_SCHEMA.names)
+        con.materialize(into, tree(f"SELECT {typed} FROM ({union}) AS c({names})"))
+        return None
     sql = (
         f"SELECT * FROM ({union}) AS c({names}) "
         "ORDER BY conflict_type, household_id, person_id NULLS FIRST, value_a, value_b"

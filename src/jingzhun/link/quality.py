@@ -16,20 +16,35 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 
-def _counts(values: pa.ChunkedArray | pa.Array) -> dict[str, int]:
-    counted = pc.value_counts(values).to_pylist()
-    return {c["values"]: c["counts"] for c in counted if c["values"] is not None}
+def band_method_counts(links: pa.Table) -> list[dict[str, Any]]:
+    """Rows ``{band, method, n}``: how many links have each band and method (vectorised, Arrow)."""
+    if not links.num_rows:
+        return []
+    grouped = links.select(["band", "method"]).group_by(["band", "method"], use_threads=False).aggregate(
+        [([], "count_all")])
+    return [{"band": r["band"], "method": r["method"], "n": r["count_all"]} for r in grouped.to_pylist()]
 
 
 def quality_report(links: pa.Table) -> dict[str, Any]:
     """Counts per band, per method among accepted links, and the summary used by the CLI:
     linked exactly / probabilistically (incl. clerk-accepted) / in review / unlinked (incl. rejected).
     Vectorised (Arrow), so it costs nothing next to the linkage of millions of records."""
-    bands = _counts(links.column("band"))
-    methods = _counts(links.filter(pc.equal(links.column("band"), "accepted")).column("method"))
+    return quality_from_counts(band_method_counts(links))
+
+
+def quality_from_counts(counts: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`quality_report` from the links' counts per band and method (rows ``{band, method, n}``, as
+    :func:`band_method_counts` gives them or an engine's GROUP BY over links it keeps)."""
+    bands: dict[str, int] = {}
+    methods: dict[str, int] = {}
+    for row in counts:
+        if row["band"] is None:
+            continue
+        bands[row["band"]] = bands.get(row["band"], 0) + int(row["n"])
+        if row["band"] == "accepted" and row["method"] is not None:
+            methods[row["method"]] = methods.get(row["method"], 0) + int(row["n"])
     return {
         "by_band": dict(sorted(bands.items())),
         "by_method": dict(sorted(methods.items())),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jingzhun.store import atomic_dir
@@ -20,7 +21,8 @@ SORT_KEYS: dict[str, list[str]] = {
     "links": ["feed", "record_id"],
     "flags": ["rule_id", "entity_id"],
     "alerts": ["household_id", "rule_id"],
-    "conflicts": ["conflict_type", "household_id", "person_id", "value_a", "value_b"],
+    "conflicts": ["conflict_type", "household_id", "person_id", "value_a", "value_b", "source_a", "source_b",
+                  "detail_zh"],
     "review": ["feed", "record_id"],
     "handoff": ["household_id", "status", "rule_id"],
 }
@@ -68,8 +70,31 @@ ROW_GROUP_ROWS = 4 * HASH_BATCH_ROWS
 Source: TypeAlias = pa.Table | pa.RecordBatchReader
 
 
+def _blank_nulls(array: pa.Array) -> pa.Array:
+    """``array`` with the bytes under its NULL slots made canonical (engines leave anything there, which
+    Parquet ignores but the IPC bytes of the hash would not): the values of a fixed-width or string
+    column are rebuilt with its first valid value under every NULL, the validity bitmap kept.
+
+    >>> a = pa.array([1.5, None, 2.0])
+    >>> _blank_nulls(a).to_pylist(), _blank_nulls(a).buffers()[1] == pa.array([1.5, 1.5, 2.0]).buffers()[1]
+    ([1.5, None, 2.0], True)
+    """
+    t = array.type
+    if not array.null_count or array.offset:
+        return array
+    if array.null_count == len(array):
+        return pa.nulls(len(array), t)
+    if not _sortable(t):  # fixed-width and string types; nested ones are left as they are
+        return array
+    first = pc.drop_null(array)[0]
+    filled = pc.fill_null(array, first)
+    return pa.Array.from_buffers(t, len(array), [array.buffers()[0], *filled.buffers()[1:]],
+                                 null_count=array.null_count)
+
+
 def _compact(parts: list[pa.RecordBatch], schema: pa.Schema) -> pa.RecordBatch:
-    arrays = [pa.concat_arrays([*(p.column(i) for p in parts), pa.array([], f.type)]) for i, f in enumerate(schema)]
+    arrays = [_blank_nulls(pa.concat_arrays([*(p.column(i) for p in parts), pa.array([], f.type)]))
+              for i, f in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
@@ -164,7 +189,11 @@ def write_results(run_dir: Path, tables: dict[str, Source | Callable[[], Source]
                         writer.write_table(pa.Table.from_batches(pending, schema=writer.schema))
                         pending.clear()
 
-                hashes[name] = _stream(source, schema, sink)
+                try:
+                    hashes[name] = _stream(source, schema, sink)
+                finally:
+                    if isinstance(source, pa.RecordBatchReader):
+                        source.close()  # an engine's stream left open would block its next query
                 if pending:
                     writer.write_table(pa.Table.from_batches(pending, schema=schema))
     return _combine(hashes)

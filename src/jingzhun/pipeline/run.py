@@ -13,13 +13,12 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute
 import sqlglot
 from sqlalchemy import select
 
@@ -148,8 +147,9 @@ def _counts(engine: Any, relation: str, column: str) -> dict[str, int]:
 
 
 def _sorted_stream(engine: Any, table: str, relation: str) -> pa.RecordBatchReader:
-    """The rows of ``relation`` in the order of result table ``table`` (:data:`SORT_KEYS`), streamed."""
-    keys = ", ".join(SORT_KEYS[table])
+    """The rows of ``relation`` in the order of result table ``table`` (:data:`SORT_KEYS`, NULLs last as
+    :func:`~jingzhun.pipeline.results.sort_table` puts them, on every engine), streamed."""
+    keys = ", ".join(f"{key} NULLS LAST" for key in SORT_KEYS[table])
     return engine.fetch_batches(sqlglot.parse_one(f"SELECT * FROM {relation} ORDER BY {keys}", read="duckdb"))
 
 
@@ -188,20 +188,44 @@ def load_relations(engine: Any, snapshot: Snapshot) -> dict[str, int]:
     return rows
 
 
-def attach_links(engine: Any, feed: str, links: pa.Table) -> None:
+def attach_links(engine: Any, feed: str, links: pa.Table | str) -> None:
     """Make feed ``feed`` queryable under its own name with ``person_id`` and ``household_id`` from the
-    accepted links (records in review, rejected or unlinked get NULL)."""
+    accepted links (records in review, rejected or unlinked get NULL). ``links``: an Arrow table, or the
+    name of a relation on the engine holding them (left in place)."""
     raw = f"__jz_feed_{feed}"
     if not engine.has_table(raw):
         return
-    engine.register_table(f"__jz_links_{feed}", links)
+    relation = links if isinstance(links, str) else f"__jz_links_{feed}"
+    if not isinstance(links, str):
+        engine.register_table(relation, links)
     engine.materialize(feed, sqlglot.parse_one(f"""
         SELECT f.*, l.person_id, l.household_id
         FROM {raw} f
-        LEFT JOIN __jz_links_{feed} l ON l.record_id = f.record_id AND l.band = 'accepted'
+        LEFT JOIN {relation} l ON l.record_id = f.record_id AND l.band = 'accepted'
     """))
     engine.drop(raw)
-    engine.drop(f"__jz_links_{feed}")
+    if not isinstance(links, str):
+        engine.drop(relation)
+
+
+def _links_stream(engine: Any, feeds: list[str], schema: pa.Schema) -> pa.RecordBatchReader:
+    """The links of every feed (tables ``jz_links_<feed>``, as the monthly run keeps them) with the feed's
+    name as last column, in the order of the ``links`` result (feed, then record): one sorted feed after
+    the other, so the engine never sorts every link at once."""
+    cols = ", ".join(name for name in schema.names if name != "feed")
+    keys = ", ".join(f"{key} NULLS LAST" for key in SORT_KEYS["links"] if key != "feed")
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for feed in sorted(feeds):
+            reader = engine.fetch_batches(sqlglot.parse_one(
+                f"SELECT {cols}, '{feed}' AS feed FROM jz_links_{feed} ORDER BY {keys}", read="duckdb"))
+            try:
+                for batch in reader:
+                    yield batch if batch.schema == schema else batch.cast(schema)
+            finally:
+                reader.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def context_for_run(data_root: str | Path, run_id: str, store: OpsStore | None = None, *,
@@ -220,18 +244,19 @@ def context_for_run(data_root: str | Path, run_id: str, store: OpsStore | None =
         engine_name, **engine_options)
     load_relations(engine, snapshot)
     links_path = data.run_dir(run_id) / "links.parquet"
-    links = read_result(data.run_dir(run_id), "links") if links_path.exists() else None
+    if links_path.exists():
+        engine.register_table("jz_run_links", links_path)  # read where used, one feed at a time
+    else:
+        engine.register_table("jz_run_links", pa.table({name: pa.array([], pa.string()) for name in (
+            "record_id", "person_id", "household_id", "band", "feed")}))
     for dataset in DATASETS.values():
         if dataset.kind == "feed" and dataset.person_level:
-            if links is not None and links.num_rows:
-                mask = pa.compute.equal(links.column("feed"), dataset.name)
-                feed_links = links.filter(mask).drop_columns(["feed"])
-            else:
-                feed_links = pa.table({"record_id": pa.array([], pa.string()),
-                                       "person_id": pa.array([], pa.string()),
-                                       "household_id": pa.array([], pa.string()),
-                                       "band": pa.array([], pa.string())})
-            attach_links(engine, dataset.name, feed_links)
+            engine.create_view(f"__jz_links_{dataset.name}", sqlglot.parse_one(
+                "SELECT record_id, person_id, household_id, band FROM jz_run_links "
+                f"WHERE feed = '{dataset.name}'"))
+            attach_links(engine, dataset.name, f"__jz_links_{dataset.name}")
+            engine.drop(f"__jz_links_{dataset.name}")
+    engine.drop("jz_run_links")
     return engine, run
 
 
@@ -267,7 +292,11 @@ def run_period(
     of the local folder; the ledger, link cache and results stay in the local folder."""
     from jingzhun import link as linkage
     from jingzhun import policy
+    from jingzhun.link.api import LINK_SCHEMA
+    from jingzhun.link.conflicts import CONFLICT_SCHEMA, find_conflicts
     from jingzhun.policy.flags import FLAG_SCHEMA
+
+    links_schema = LINK_SCHEMA.append(pa.field("feed", pa.string()))
 
     periods.check(period)
     check_pipeline_engine(engine_name)
@@ -327,8 +356,8 @@ def run_period(
         rows = load_relations(engine, relocate(snapshot, data.root, data_uri) if data_uri else snapshot)
         stage_done("load", rows=rows)
 
-        # link every person-level feed to registered members
-        link_tables: list[pa.Table] = []
+        # link every person-level feed to registered members; the links stay in the engine (one table per
+        # feed) and are streamed, sorted, into their file at the end
         review_tables: list[pa.Table] = []
         link_summary: dict[str, Any] = {}
         _members_for_linkage(engine)
@@ -337,34 +366,32 @@ def run_period(
         person_feeds.sort(key=lambda d: -rows[d.name])
         # links of records seen before (same import, same registry, configuration and model) are reused
         link_cache = linkage.LinkCache(data.root / "linkage")
+        linked_records = 0
         with linkage.LinkSession(engine, "jz_link_members", cache=link_cache,
                                  registry_version=registry_version(snapshot)) as link_session:
             for i, dataset in enumerate(person_feeds):
                 say("link", i / max(1, len(person_feeds)), dataset.name)
                 result = link_session.link(f"__jz_feed_{dataset.name}", _link_config(dataset.name, config_dir),
-                                           store, version="_import_id", ordered=False)
-                links = result.links
-                link_tables.append(links.append_column("feed", pa.array([dataset.name] * links.num_rows,
-                                                                        pa.string())))
+                                           store, version="_import_id", ordered=False,
+                                           into=f"jz_links_{dataset.name}")
                 review_tables.append(result.review)  # already carries its feed
                 link_summary[dataset.name] = {k: v for k, v in result.summary.items() if k not in ("model",)}
-                attach_links(engine, dataset.name, links)
-        links_all = pa.concat_tables(link_tables, promote_options="default") if link_tables else pa.table({})
+                linked_records += int(result.summary["records"])
+                attach_links(engine, dataset.name, f"jz_links_{dataset.name}")
         review_all = (pa.concat_tables(review_tables, promote_options="default") if review_tables
                       else pa.table({}))
-        stage_done("link", records=links_all.num_rows, review=review_all.num_rows)
+        stage_done("link", records=linked_records, review=review_all.num_rows)
 
         # flags and alerts stay in the engine: counted there and streamed, sorted, into their files
         policy.evaluate(engine, policy_set, period, into="jz_flags")
         fired = _counts(engine, "jz_flags", "rule_id")
         stage_done("evaluate", flags=sum(fired.values()), rules=len(policy_set.rules))
 
-        from jingzhun.link.conflicts import find_conflicts
-
         present = {d: d if engine.has_table(d) and rows.get(d) else None
                    for d in ("civil_registry", "medical_claim", "disability_cert", "enrolment")}
-        conflicts = find_conflicts(engine, "member", "household", **present)
-        stage_done("conflicts", conflicts=conflicts.num_rows)
+        find_conflicts(engine, "member", "household", **present, into="jz_conflicts")
+        conflict_rows = sum(_counts(engine, "jz_conflicts", "conflict_type").values())
+        stage_done("conflicts", conflicts=conflict_rows)
 
         previous = current_run(store, periods.shift(period, -1))
         previous_name = None
@@ -378,15 +405,23 @@ def run_period(
         handoff_rows = engine.fetch_arrow(sqlglot.parse_one(handoff_sql("jz_alerts"), read="duckdb"))
         stage_done("diff", previous_run=previous.id if previous else None, **statuses)
 
-        in_memory = {"links": links_all, "conflicts": conflicts, "review": review_all, HANDOFF_TABLE: handoff_rows}
-        conflict_rows, review_rows = conflicts.num_rows, review_all.num_rows
-        del links_all, conflicts, review_all, handoff_rows, link_tables, review_tables
+        # what the results are made of is stored in the engine now: free the rest before the large sorts
+        for name in [*DATASETS, *(f"__jz_feed_{d}" for d in DATASETS), "region", "jz_link_members",
+                     "jz_prev_alerts"]:
+            engine.drop(name)
+        in_memory = {"review": review_all, HANDOFF_TABLE: handoff_rows}
+        review_rows = review_all.num_rows
+        del review_all, handoff_rows, review_tables
         tables: dict[str, Source | Callable[[], Source]] = {
             name: sort_table(name, table) for name, table in in_memory.items()}
         in_memory.clear()
-        tables["flags"] = lambda: _sorted_stream(engine, "flags", "jz_flags")
-        tables["alerts"] = lambda: _sorted_stream(engine, "alerts", "jz_alerts")
-        result_hash = write_results(data.run_dir(run_id), tables, schemas={"flags": FLAG_SCHEMA})
+        # the large tables are streamed from the engine in their order, one at a time
+        tables["links"] = lambda: _links_stream(engine, [d.name for d in person_feeds], links_schema)
+        for name, relation in (("flags", "jz_flags"), ("alerts", "jz_alerts"), ("conflicts", "jz_conflicts")):
+            tables[name] = lambda name=name, relation=relation: _sorted_stream(engine, name, relation)
+        result_hash = write_results(data.run_dir(run_id), {name: tables[name] for name in RESULT_TABLES},
+                                    schemas={"flags": FLAG_SCHEMA, "links": links_schema,
+                                             "conflicts": CONFLICT_SCHEMA})
         del tables
         summary = {
             "period": period,
