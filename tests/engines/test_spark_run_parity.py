@@ -27,7 +27,7 @@ PERSONS = 400
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with a 400-person county's two months imported (no run yet)."""
     from county_data import import_county
@@ -38,7 +38,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return import_county(county, tmp_path_factory.mktemp("data") / "jz", MONTHS)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(imported: Path, spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Both months run on each engine, each in its own copy of the data folder."""
     from jingzhun.pipeline import run_period
