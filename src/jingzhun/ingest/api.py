@@ -27,6 +27,7 @@ from jingzhun.catalog import DATASETS
 from jingzhun.errors import FileLevelError, JingzhunError, Location
 from jingzhun.ingest import coerce, headers, ledger, readers, validate
 from jingzhun.ops.models import ImportRecord
+from jingzhun.sqltext import literal
 from jingzhun.store import DataFolder, atomic_file
 
 ProgressFn = Callable[[Path, str, float], None]
@@ -313,8 +314,6 @@ def _already(path: Path, record: ImportRecord) -> ImportResult:
     )
 
 
-def _sql_path(p: Path) -> str:
-    return "'" + str(p).replace("'", "''") + "'"
 
 
 def _write(
@@ -332,7 +331,7 @@ def _write(
         target = folder.period_dir(ds.name, period) / f"{import_id}.parquet"
         with atomic_file(target) as tmp:
             con.execute(
-                f"COPY ({validate.accepted_sql(checked, import_id, period)}) TO {_sql_path(tmp)} "
+                f"COPY ({validate.accepted_sql(checked, import_id, period)}) TO {literal(tmp)} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
         written.append(target)
@@ -340,7 +339,7 @@ def _write(
             target = folder.quarantine_file(import_id)
             with atomic_file(target) as tmp:
                 con.execute(
-                    f"COPY ({validate.quarantine_sql(checked, path.name)}) TO {_sql_path(tmp)} "
+                    f"COPY ({validate.quarantine_sql(checked, path.name)}) TO {literal(tmp)} "
                     "(FORMAT parquet, COMPRESSION zstd)"
                 )
             written.append(target)

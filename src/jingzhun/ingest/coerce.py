@@ -35,6 +35,7 @@ from jingzhun.catalog import ENUM_ALIASES, ENUMS, Dataset, Field
 from jingzhun.ids.sql import install_macros as install_id_macros
 from jingzhun.ids.sql import valid_date_sql
 from jingzhun.ingest.rules import RULES
+from jingzhun.sqltext import literal
 
 _FW = "'０１２３４５６７８９．－＋'"
 _ASCII = "'0123456789.-+'"
@@ -42,17 +43,15 @@ _TRUE = ("是", "y", "yes", "1", "1.0", "true", "t", "√", "✓", "✔", "有",
 _FALSE = ("否", "n", "no", "0", "0.0", "false", "f", "×", "✗", "✘", "无", "不是")
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _list(values: tuple[str, ...]) -> str:
-    return ", ".join(_q(v) for v in values)
+    return ", ".join(literal(v) for v in values)
 
 
 def _bool_sql(s: str) -> str:
     # a simple CASE, not IN (...): DuckDB turns a long IN list into a join, which loses the file order
-    whens = [f"WHEN {_q(v)} THEN true" for v in _TRUE] + [f"WHEN {_q(v)} THEN false" for v in _FALSE]
+    whens = [f"WHEN {literal(v)} THEN true" for v in _TRUE] + [f"WHEN {literal(v)} THEN false" for v in _FALSE]
     return f"CASE {s} {' '.join(whens)} END"
 
 
@@ -122,7 +121,7 @@ def macro_sql() -> list[str]:
         "THEN left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) ELSE repeat('*', length(s)) END",
     ]
     for enum in ENUMS:
-        pairs = ", ".join(f"{_q(k)}: {_q(v)}" for k, v in enum_map(enum).items())
+        pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in enum_map(enum).items())
         stmts.append(f"CREATE OR REPLACE MACRO jz_enum_{enum}(s) AS (MAP {{{pairs}}})[lower(jz_t(s))]")
     return stmts
 
@@ -236,7 +235,7 @@ def fast_sql(f: Field, c: str, h: str) -> str | None:
             pairs += [
                 (v, v) for v in ENUMS[f.enum or ""] if v != v.lower() and mapping[v.lower()] == v == v.strip()
             ]
-            whens = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in pairs)
+            whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in pairs)
             return f"CASE {c} {whens} END" if pairs else None
         case "region_code":
             return f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{11}}|0[1-9][0-9]{{10}}') THEN {c} END"
@@ -281,7 +280,7 @@ def parse_sql(f: Field, n: str, t: str) -> str:
             return _bool_sql(n)
         case "enum":
             return (
-                f"(MAP {{{', '.join(f'{_q(k)}: {_q(v)}' for k, v in enum_map(f.enum or '').items())}}})[{n}]"
+                f"(MAP {{{', '.join(f'{literal(k)}: {literal(v)}' for k, v in enum_map(f.enum or '').items())}}})[{n}]"
             )
         case "region_code":
             return (
@@ -323,12 +322,12 @@ def code(rule: str) -> str:
 
 def code_name_sql(e: str) -> str:
     """SQL: the rule code (text) of the rule number ``e``."""
-    return "[" + ", ".join(_q(c) for c in CODES) + f"][{e} + 1]"
+    return "[" + ", ".join(literal(c) for c in CODES) + f"][{e} + 1]"
 
 
 def id_rule_sql(r: str) -> str:
     """Number of the rule ``id_<reason>`` for the reason code ``r``."""
-    whens = " ".join(f"WHEN {_q(c[3:])} THEN {code(c)}" for c in CODES if c.startswith("id_"))
+    whens = " ".join(f"WHEN {literal(c[3:])} THEN {code(c)}" for c in CODES if c.startswith("id_"))
     return f"CASE {r} {whens} END"
 
 

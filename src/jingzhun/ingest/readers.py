@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from jingzhun.errors import FileLevelError, Location
+from jingzhun.sqltext import literal, quote
 
 TEXT_EXTS = (".csv", ".tsv", ".txt")
 EXCEL_EXTS = (".xlsx", ".xlsm", ".xls")
@@ -421,12 +422,12 @@ def _parquet_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
 
     try:
         schema = pq.read_schema(path)
-        con.sql(f"SELECT * FROM read_parquet({_literal(path)}) LIMIT 0").fetchall()
+        con.sql(f"SELECT * FROM read_parquet({literal(path)}) LIMIT 0").fetchall()
     except Exception as exc:  # pyarrow and DuckDB raise several kinds
         raise file_error(path, "不是有效的 Parquet 文件", "not a valid Parquet file", hint=str(exc)) from None
     width = len(schema.names)
-    header = ", ".join(f"{_literal(n)} AS c{i}" for i, n in enumerate(schema.names))
-    cells = ", ".join(f"{_as_text(f'p.{_ident(f.name)}', f.type)} AS c{i}" for i, f in enumerate(schema))
+    header = ", ".join(f"{literal(n)} AS c{i}" for i, n in enumerate(schema.names))
+    cells = ", ".join(f"{_as_text(f'p.{quote(f.name)}', f.type)} AS c{i}" for i, f in enumerate(schema))
     not_blank = " OR ".join(f"c{i} IS NOT NULL" for i in range(width)) or "false"
     name = _table_name()
     con.execute(f"""
@@ -435,18 +436,10 @@ def _parquet_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
         UNION ALL
         SELECT * FROM (
             SELECT {cells}, CAST(p.file_row_number + 2 AS BIGINT) AS _row
-            FROM read_parquet({_literal(path)}, file_row_number = true) p
+            FROM read_parquet({literal(path)}, file_row_number = true) p
         ) WHERE {not_blank}
     """)
     return _finish(con, path, None, name, width)
-
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _as_text(column: str, arrow_type: pa.DataType) -> str:

@@ -50,10 +50,7 @@ from jingzhun.ingest.coerce import (
 from jingzhun.ingest.headers import HeaderMatch
 from jingzhun.ingest.readers import RawSheet
 from jingzhun.ingest.rules import RULES
-
-
-def _q(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
+from jingzhun.sqltext import literal
 
 
 @dataclass
@@ -174,7 +171,7 @@ def check_sql(sheet: RawSheet, match: HeaderMatch, *, fast: bool = True) -> str:
     st.add(12, f"{ok} AS _ok")
     extra_sql = "NULL::VARCHAR"
     if match.extras:
-        pairs = ", ".join(f"{_q(match.labels[c])}, {trim_sql(f'c{c}')}" for c in match.extras)
+        pairs = ", ".join(f"{literal(match.labels[c])}, {trim_sql(f'c{c}')}" for c in match.extras)
         extra_sql = f"CASE WHEN _ok THEN CAST(json_object({pairs}) AS VARCHAR) END"
     st.add(13, f"{extra_sql} AS _extra")
     keep += ["_ok", "_extra"]
@@ -330,9 +327,9 @@ def accepted_sql(checked: Checked, import_id: str, period: str) -> str:
         cols.append(f"CAST({raw} AS VARCHAR) AS id_number_raw")
     cols += [
         "_extra",
-        f"{_q(import_id)} AS _import_id",
+        f"{literal(import_id)} AS _import_id",
         "CAST(_row AS BIGINT) AS _row",
-        f"{_q(period)} AS _period",
+        f"{literal(period)} AS _period",
     ]
     # the check table is in file order (insertion order is preserved, the check has no join) and
     # duplicates are marked in it, so no sort and no join is needed
@@ -357,7 +354,7 @@ def _rules_of(f: Field) -> tuple[str, ...]:
 
 
 def _message_case(number: str, messages: dict[str, tuple[str, str]], lang: int) -> str:
-    whens = " ".join(f"WHEN {CODES.index(c)} THEN {_q(m[lang])}" for c, m in messages.items())
+    whens = " ".join(f"WHEN {CODES.index(c)} THEN {literal(m[lang])}" for c, m in messages.items())
     return f"CASE {number} {whens} ELSE {code_name_sql(number)} END"
 
 
@@ -391,16 +388,16 @@ def quarantine_sql(checked: Checked, file_name: str) -> str:
         )
         shown = f"k.s_{i}"
         zh_parts.append(
-            f"CASE WHEN e_{i} IS NOT NULL THEN {_q(label + '「')} || {shown} || '」：' || "
+            f"CASE WHEN e_{i} IS NOT NULL THEN {literal(label + '「')} || {shown} || '」：' || "
             f"{_message_case(f'e_{i}', messages, 0)} END"
         )
         en_parts.append(
-            f"CASE WHEN e_{i} IS NOT NULL THEN {_q(f.en + ' (' + label + ') ')} || '\"' || {shown} "
+            f"CASE WHEN e_{i} IS NOT NULL THEN {literal(f.en + ' (' + label + ') ')} || '\"' || {shown} "
             "|| '\": ' || "
             f"{_message_case(f'e_{i}', messages, 1)} END"
         )
         structs.append(
-            f"CASE WHEN e_{i} IS NOT NULL THEN {{'field': {_q(f.name)}, 'header': {_q(label)}, "
+            f"CASE WHEN e_{i} IS NOT NULL THEN {{'field': {literal(f.name)}, 'header': {literal(label)}, "
             f"'value': {shown}, 'rule': {code_name_sql(f'e_{i}')}, 'first_row': NULL::BIGINT}} END"
         )
     if checked.dup:
@@ -413,7 +410,7 @@ def quarantine_sql(checked: Checked, file_name: str) -> str:
             f"CASE WHEN k.first IS NOT NULL THEN 'duplicate of row ' || k.first || ' ({key_en})' END"
         )
         structs.append(
-            f"CASE WHEN k.first IS NOT NULL THEN {{'field': {_q(ds.key[0])}, 'header': {_q(key_labels)}, "
+            f"CASE WHEN k.first IS NOT NULL THEN {{'field': {literal(ds.key[0])}, 'header': {literal(key_labels)}, "
             f"'value': NULL::VARCHAR, 'rule': 'duplicate', 'first_row': k.first}} END"
         )
     originals = []
@@ -446,7 +443,7 @@ def quarantine_sql(checked: Checked, file_name: str) -> str:
     reasons = f"to_json(list_filter([{', '.join(structs)}], lambda x: x IS NOT NULL))" if structs else "'[]'"
     return (
         f"SELECT {', '.join(originals)}, {zh} AS 错误原因, {en} AS _reasons_en, "
-        f"CAST({reasons} AS VARCHAR) AS _reasons, CAST(k._row AS BIGINT) AS _row, {_q(file_name)} AS _file, "
-        f"{_q(sheet.sheet or '')} AS _sheet "
+        f"CAST({reasons} AS VARCHAR) AS _reasons, CAST(k._row AS BIGINT) AS _row, {literal(file_name)} AS _file, "
+        f"{literal(sheet.sheet or '')} AS _sheet "
         f"{source} ORDER BY k._row"
     )

@@ -37,7 +37,7 @@ from jingzhun.link.model import Model
 from jingzhun.link.probabilistic import _Scope, predict_pairs
 from jingzhun.link.quality import band_method_counts, quality_from_counts
 from jingzhun.link.review import as_decision_table, review_pairs_sql
-from jingzhun.link.sql import quote, scalar, tree
+from jingzhun.link.sql import cast_to_schema, quote, scalar, tree
 
 LINK_SCHEMA = pa.schema(
     [
@@ -78,14 +78,6 @@ class LinkResult:
 def _opener(engine: Any, sql: str) -> Callable[[], pa.RecordBatchReader]:
     """A function streaming the rows of ``sql`` from ``engine`` when called."""
     return lambda: engine.fetch_batches(tree(sql))
-
-
-def typed_links_sql(select_sql: str) -> str:
-    """``select_sql`` (the links' columns) with the column types of :data:`LINK_SCHEMA`, for links kept in
-    the engine: the same types whichever engine and whatever the rows (an all-NULL column included)."""
-    cols = ", ".join(f"CAST({quote(f.name)} AS {'DOUBLE' if pa.types.is_floating(f.type) else 'VARCHAR'}) "
-                     f"AS {quote(f.name)}" for f in LINK_SCHEMA)
-    return f"SELECT {cols} FROM ({select_sql}) AS l"
 
 
 def as_engine(engine_or_connection: Any) -> Any:
@@ -409,7 +401,7 @@ class LinkSession:
             links = engine.fetch_arrow(tree(links_sql(records, combined, skip) + order)).cast(LINK_SCHEMA)
             counts = band_method_counts(links)
         else:
-            engine.materialize(into, tree(typed_links_sql(links_sql(records, combined, skip))))
+            engine.materialize(into, tree(cast_to_schema(links_sql(records, combined, skip), LINK_SCHEMA)))
             counts = engine.fetch_arrow(tree(
                 f"SELECT band, method, count(*) AS n FROM {into} GROUP BY band, method")).to_pylist()
         # the review queue shows both records side by side: prepare just those

@@ -197,8 +197,7 @@ def find_conflicts(
     names = ", ".join(CONFLICT_SCHEMA.names)
     union = " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
     if into is not None:
-        typed = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in CONFLICT_SCHEMA.names)
-        con.materialize(into, tree(f"SELECT {typed} FROM ({union}) AS c({names})"))
+        con.materialize(into, tree(q.cast_to_schema(f"SELECT * FROM ({union}) AS c({names})", CONFLICT_SCHEMA)))
         return None
     sql = (
         f"SELECT * FROM ({union}) AS c({names}) "

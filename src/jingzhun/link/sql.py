@@ -18,11 +18,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
 from jingzhun.ids.sql import check_char_sql
 from jingzhun.link.normalise import STRIP_CHARS, TRANSLATE_FROM, TRANSLATE_TO
+from jingzhun.sqltext import literal, quote
 
 _FULL_DIGITS, _HALF_DIGITS = "０１２３４５６７８９", "0123456789"
 #: An 18-character number as stored by ingest (digits and a final digit or X).
@@ -44,22 +46,17 @@ def tree(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def literal(text: str) -> str:
-    """A SQL string literal.
+def cast_to_schema(select_sql: str, schema: pa.Schema) -> str:
+    """``select_sql`` with its columns cast to the SQL types of ``schema`` (floating point → DOUBLE, the
+    rest text), for results kept in an engine: the same types on every engine, an all-NULL column
+    included.
 
-    >>> literal("it's")
-    "'it''s'"
+    >>> cast_to_schema("SELECT 1 AS a", pa.schema([("a", pa.float64()), ("b", pa.string())]))
+    'SELECT CAST("a" AS DOUBLE) AS "a", CAST("b" AS VARCHAR) AS "b" FROM (SELECT 1 AS a) AS t'
     """
-    return "'" + text.replace("'", "''") + "'"
-
-
-def quote(identifier: str) -> str:
-    """Quote an SQL identifier.
-
-    >>> quote('证件号码'), quote('a"b')
-    ('"证件号码"', '"a""b"')
-    """
-    return '"' + identifier.replace('"', '""') + '"'
+    cols = ", ".join(f"CAST({quote(f.name)} AS {'DOUBLE' if pa.types.is_floating(f.type) else 'VARCHAR'}) "
+                     f"AS {quote(f.name)}" for f in schema)
+    return f"SELECT {cols} FROM ({select_sql}) AS t"
 
 
 def columns_of(engine: Any, relation: str) -> list[str]:

@@ -22,6 +22,7 @@ from jingzhun.ids.sql import install_macros
 from jingzhun.ops.db import OpsStore, open_store
 from jingzhun.pipeline.run import get_run
 from jingzhun.pipeline.snapshot import take_snapshot
+from jingzhun.sqltext import literal
 from jingzhun.store import DataFolder, atomic_file
 
 WHAT = ("alerts", "flags", "tags", "conflicts", "links")
@@ -72,8 +73,6 @@ _QUERIES: dict[str, str] = {
 _QUERIES["tags"] = _QUERIES["flags"].replace("FROM r\n", "FROM (SELECT * FROM r0 WHERE kind = 'tag') r\n", 1)
 
 
-def _lit(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _mask_macro(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,18 +97,18 @@ def export_table(data_root: str | Path, run_id: str, what: str, *, unmask: bool 
     con = duckdb.connect()
     install_macros(con)
     _mask_macro(con)
-    con.execute(f"CREATE VIEW {'r0' if what == 'tags' else 'r'} AS SELECT * FROM read_parquet({_lit(path)})")
+    con.execute(f"CREATE VIEW {'r0' if what == 'tags' else 'r'} AS SELECT * FROM read_parquet({literal(path)})")
     snapshot = take_snapshot(data, store, run.period)
     for name in ("member",):
         files = [str(p) for p in snapshot.files(name)]
         if files:
-            listed = ", ".join(_lit(f) for f in files)
+            listed = ", ".join(literal(f) for f in files)
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
         else:
             con.execute("CREATE TABLE member (person_id VARCHAR, household_id VARCHAR, name VARCHAR, "
                         "id_number VARCHAR, relation VARCHAR)")
     if snapshot.region_file:
-        con.execute(f"CREATE VIEW region AS SELECT * FROM read_parquet({_lit(snapshot.region_file)})")
+        con.execute(f"CREATE VIEW region AS SELECT * FROM read_parquet({literal(snapshot.region_file)})")
     else:
         con.execute("CREATE TABLE region (code VARCHAR, name VARCHAR)")
     sql = _QUERIES[what].format(id="jz_plain_id" if unmask else "jz_mask_id")

@@ -14,10 +14,7 @@ import sqlglot
 
 from jingzhun.catalog import DATASETS
 from jingzhun.pipeline.snapshot import Snapshot
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from jingzhun.sqltext import quote
 
 
 def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str | None = None) -> int:
@@ -43,8 +40,8 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
         "_import_id": [f.import_id for f in inputs],
         "_ord": list(range(len(inputs))),
     }))
-    same_key = " AND ".join(f"n.{_q(k)} = d.{_q(k)}" for k in dataset.key)
-    key = ", ".join(_q(k) for k in dataset.key)
+    same_key = " AND ".join(f"n.{quote(k)} = d.{quote(k)}" for k in dataset.key)
+    key = ", ".join(quote(k) for k in dataset.key)
     tree = sqlglot.parse_one(f"""
         SELECT d.* FROM {raw} d JOIN {order} o ON d._import_id = o._import_id
         WHERE NOT EXISTS (

@@ -195,17 +195,19 @@ def attach_links(engine: Any, feed: str, links: pa.Table | str) -> None:
     raw = f"__jz_feed_{feed}"
     if not engine.has_table(raw):
         return
-    relation = links if isinstance(links, str) else f"__jz_links_{feed}"
     if not isinstance(links, str):
-        engine.register_table(relation, links)
+        engine.register_table(f"__jz_links_{feed}", links)
+        try:
+            attach_links(engine, feed, f"__jz_links_{feed}")
+        finally:
+            engine.drop(f"__jz_links_{feed}")
+        return
     engine.materialize(feed, sqlglot.parse_one(f"""
         SELECT f.*, l.person_id, l.household_id
         FROM {raw} f
-        LEFT JOIN {relation} l ON l.record_id = f.record_id AND l.band = 'accepted'
+        LEFT JOIN {links} l ON l.record_id = f.record_id AND l.band = 'accepted'
     """))
     engine.drop(raw)
-    if not isinstance(links, str):
-        engine.drop(relation)
 
 
 def _links_stream(engine: Any, feeds: list[str], schema: pa.Schema) -> pa.RecordBatchReader:
@@ -213,12 +215,10 @@ def _links_stream(engine: Any, feeds: list[str], schema: pa.Schema) -> pa.Record
     name as last column, in the order of the ``links`` result (feed, then record): one sorted feed after
     the other, so the engine never sorts every link at once."""
     cols = ", ".join(name for name in schema.names if name != "feed")
-    keys = ", ".join(f"{key} NULLS LAST" for key in SORT_KEYS["links"] if key != "feed")
 
     def batches() -> Iterator[pa.RecordBatch]:
         for feed in sorted(feeds):
-            reader = engine.fetch_batches(sqlglot.parse_one(
-                f"SELECT {cols}, '{feed}' AS feed FROM jz_links_{feed} ORDER BY {keys}", read="duckdb"))
+            reader = _sorted_stream(engine, "links", f"(SELECT {cols}, '{feed}' AS feed FROM jz_links_{feed})")
             try:
                 for batch in reader:
                     yield batch if batch.schema == schema else batch.cast(schema)

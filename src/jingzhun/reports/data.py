@@ -9,18 +9,10 @@ from pathlib import Path
 
 import duckdb
 
+from jingzhun.sqltext import literal as sql_str  # noqa: F401  (used by reports and pages)
 from jingzhun.store import DataFolder
 
 _PERIOD_DIR = re.compile(r"^period=(\d{4}-\d{2})$")
-
-
-def sql_str(value: str) -> str:
-    """A SQL string literal.
-
-    >>> sql_str("it's")
-    "'it''s'"
-    """
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def periods_of(root: str | Path, dataset: str) -> list[str]:
