@@ -162,6 +162,8 @@ MEMBER = Dataset(
         F("medical_insurance", "是否参加城乡居民基本医疗保险", "resident medical insurance", "bool",
           aliases=("是否参加基本医疗保险", "参加基本医疗保险")),
         F("serious_illness_insurance", "是否参加大病保险", "serious-illness insurance", "bool"),
+        F("employee_medical_insurance", "是否参加职工基本医疗保险", "employee medical insurance", "bool",
+          aliases=("参加职工医保", "是否参加职工医保")),
         F("phone", "联系电话", "phone", pii=True),
     ),
     key=("person_id",),
@@ -302,6 +304,9 @@ CIVIL_REGISTRY = Dataset(
         *_person_fields(),
         F("event", "变动类型", "event", "enum", required=True, enum="civil_event", aliases=("事件类型",)),
         F("event_date", "变动日期", "date of event", "date", required=True),
+        F("parent_id_number", "父（母）亲证件号码", "parent's ID number", "id_number", pii=True,
+          aliases=("父亲或母亲身份证号", "监护人身份证号", "父(母)亲证件号码"),
+          doc="births: the ID number of the parent in whose household the child is placed"),
     ),
     key=("record_id",), department="公安", date_field="event_date", person_level=True,
 )
