@@ -71,7 +71,7 @@ def test_flags_schema_and_order() -> None:
     assert keys == sorted(keys)
     row = next(r for r in flags.to_pylist() if r["rule_id"] == "trigger.medical_oop_others")
     ev = json.loads(row["evidence"])
-    assert ev["values"]["value"] == 30000 and ev["records"]["value"] == ["C1"]
+    assert ev["values"]["value"] == 30000 and ev["records"]["claims"] == ["C1"]
     assert "30000" in row["explain_zh"] and "30000" in row["explain_en"]
 
 

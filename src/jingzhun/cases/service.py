@@ -586,6 +586,18 @@ class CaseService:
             if not count:
                 raise WorkflowError("请先录入至少一项帮扶措施 / record at least one assistance measure first")
             return None
+        if guard == "followed_up":
+            since = case.confirmed_at.date() if case.confirmed_at else None
+            query = select(func.count()).where(FollowUp.case_id == case.id)
+            if since is not None:
+                query = query.where(FollowUp.visit_date >= since)
+            if not (session.scalar(query) or 0):
+                day = f"{since:%Y-%m-%d}" if since else "?"
+                raise WorkflowError(
+                    f"县级审定（{day}）后尚无跟踪回访记录，请先入户回访 / record a follow-up visit made after "
+                    f"the county's confirmation ({day}) first"
+                )
+            return None
         if guard == "risk_checks_pass":
             passed, details = self.risk_checks(case.household_id)
             if not passed:

@@ -30,9 +30,12 @@ def register(app: typer.Typer) -> None:
     def check_cmd(path: Path = typer.Argument(DEFAULT_DIR, help="Policy folder or file.")) -> None:
         """Validate policy files; prints file:line:column of the first mistake and exits non-zero."""
         from jingzhun.policy import check_set, load
+        from jingzhun.policy.timecheck import time_warnings
 
         ps = load(path)
         checked = check_set(ps)
+        for warning in time_warnings(ps):
+            typer.echo(f"warning / 提示: {warning}", err=True)
         typer.echo(
             f"OK: {len(checked)} rules, {len(ps.params)} shared parameters, {len(ps.files)} files "
             f"/ 检查通过：{len(checked)} 条规则"

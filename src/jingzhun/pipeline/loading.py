@@ -2,7 +2,9 @@
 
 Registry datasets and feeds are de-duplicated on their key, the newest import winning (imports are
 ordered by period, then time of import). Every relation keeps the columns of the imported files (the
-catalogue's canonical columns and the import's bookkeeping ``_import_id``, ``_row``, ``_period``).
+catalogue's canonical columns and the import's bookkeeping ``_import_id``, ``_row``, ``_period``); feeds
+also get ``_arrived``, the period of the first import that brought the record (docs/DOMAIN.md "Time": an
+event is counted in the first run that receives it, never again when it is sent a second time).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlglot
 
 from jingzhun.catalog import DATASETS
 from jingzhun.pipeline.snapshot import Snapshot
+from jingzhun.policy.schema import ARRIVED
 from jingzhun.sqltext import quote
 
 
@@ -30,10 +33,17 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
     inputs = snapshot.inputs.get(name, [])
     if not inputs:
         return 0
-    if len(inputs) == 1:
-        engine.register_table(relation, [inputs[0].path])
-        return count_rows(engine, relation)
     dataset = DATASETS[name]
+    feed = dataset.kind == "feed"
+    if len(inputs) == 1:
+        if not feed:
+            engine.register_table(relation, [inputs[0].path])
+            return count_rows(engine, relation)
+        # a view over the file's view: still read lazily, one column more
+        engine.register_table(f"__jz_file_{relation}", [inputs[0].path])
+        engine.create_view(relation, sqlglot.parse_one(
+            f"SELECT f.*, f._period AS {ARRIVED} FROM __jz_file_{relation} f", read="duckdb"))
+        return count_rows(engine, relation)
     raw, order = f"__jz_raw_{name}", f"__jz_ord_{name}"
     engine.register_table(raw, [f.path for f in inputs])
     engine.register_table(order, pa.table({
@@ -42,13 +52,20 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
     }))
     same_key = " AND ".join(f"n.{quote(k)} = d.{quote(k)}" for k in dataset.key)
     key = ", ".join(quote(k) for k in dataset.key)
-    tree = sqlglot.parse_one(f"""
+    newest = f"""
         SELECT d.* FROM {raw} d JOIN {order} o ON d._import_id = o._import_id
         WHERE NOT EXISTS (
             SELECT 1 FROM (SELECT {key}, r._row, p._ord FROM {raw} r JOIN {order} p ON r._import_id = p._import_id) n
             WHERE {same_key} AND (n._ord > o._ord OR (n._ord = o._ord AND n._row > d._row))
         )
-    """, read="duckdb")
+    """
+    if feed:  # a record sent again keeps the period of its first arrival: an event is counted once
+        same = " AND ".join(f"a.{quote(k)} = d.{quote(k)}" for k in dataset.key)
+        newest = f"""
+            SELECT d.*, a.{ARRIVED} FROM ({newest}) d
+            JOIN (SELECT {key}, MIN(_period) AS {ARRIVED} FROM {raw} GROUP BY {key}) a ON {same}
+        """
+    tree = sqlglot.parse_one(newest, read="duckdb")
     engine.materialize(relation, tree)
     engine.drop(raw)
     engine.drop(order)

@@ -421,8 +421,7 @@ class _Checker:
             node.joins_member = True
             inner_tables = (source, "member")
         inner = Scope(source, inner_tables, in_agg=True)
-        if node.window.unit != "all" and schema.date_field(source) is None:
-            raise text.error(f"{source} has no date, so '{node.window}' cannot be used", node.pos)
+        self.window(node, source, text)
         if node.arg is not None:
             node.arg = self.check(node.arg, text, inner)
         if node.where is not None:
@@ -439,6 +438,10 @@ class _Checker:
             if node.arg is not None:
                 self.need(node.arg, "bool", text, "count()")
             node.type = "number"
+        elif f == "latest":
+            if node.arg is None:
+                raise text.error("latest() needs a value, like latest(housing_safety.grade)", node.pos)
+            node.type = node.arg.type
         else:
             if node.arg is None:
                 raise text.error(f"{f}() needs a value", node.pos)
@@ -447,6 +450,46 @@ class _Checker:
                 raise text.error(f"{f}() needs a number, found a {_word(node.arg.type)}", node.arg.pos)
             node.type = node.arg.type
         return node
+
+    def window(self, node: Agg, source: str, text: Text) -> None:
+        """Check an aggregation's time window (docs/DOMAIN.md "Time"; :class:`Window`)."""
+        w = node.window
+        dated = schema.date_field(source) is not None
+        if node.func == "latest" and not dated:
+            raise text.error(f"{source} has no date, so latest() cannot tell which record is the latest",
+                             node.pos)
+        if w.unit == "all":
+            return
+        if not dated:
+            raise text.error(f"{source} has no date, so '{w}' cannot be used", node.pos)
+        if w.unit == "month" and w.n == 1 and w.param is None:
+            hint = (
+                f"use 'new' (the {source} records received in this period, dated within the grace window)"
+                if source not in schema.STATE_FEEDS
+                else f"use latest({source}.…) for what the latest record says, or 'new' for records "
+                "received in this period"
+            )
+            raise text.error(
+                "'this month' counts records by their own date, so a record delivered late would never "
+                "be counted",
+                node.pos,
+                hint,
+            )
+        for name in ([schema.GRACE_PARAM] if w.unit == "new" else [w.param] if w.param else []):
+            p = self.ps.param(self.rule, name)
+            if p is None:
+                raise text.error(
+                    f"unknown parameter {name!r}", node.pos, "define it under params: or in params.yaml"
+                )
+            if p.provinces:
+                raise text.error(
+                    f"parameter {name!r} sets a time window and cannot differ by province", node.pos
+                )
+            if p.kind != "number":
+                raise text.error(f"parameter {name!r} sets a time window: it must be a whole number",
+                                 node.pos)
+            if name not in self.params:
+                self.params.append(name)
 
     def agg_tables(self, node: Agg) -> list[str]:
         """Tables whose fields an aggregation's value and condition use (definitions expanded)."""
@@ -568,19 +611,27 @@ def check_rule(ps: PolicySet, rule: Rule) -> CheckedRule:
                 and all(f.dotted != n.dotted for f in out.fields)
             ):
                 out.fields.append(n)
+    out.records = collect_records(lets, when)
+    return out
+
+
+def collect_records(lets: list[tuple[str, Node]], when: Node) -> list[tuple[str, Agg]]:
+    """The aggregations whose record ids the evidence lists: a ``let`` that is an aggregation under its
+    own name, then the other top-level aggregations under their source's name."""
+    records: list[tuple[str, Agg]] = []
     for name, node in lets:
-        if isinstance(node, Agg) and node.func != "all" and id(node) not in {id(a) for _, a in out.records}:
-            out.records.append((name, node))
+        if isinstance(node, Agg) and node.func != "all" and id(node) not in {id(a) for _, a in records}:
+            records.append((name, node))
     for root in [when, *(n for _, n in lets)]:
         for n in walk_outer(root):
-            if isinstance(n, Agg) and n.func != "all" and id(n) not in {id(a) for _, a in out.records}:
+            if isinstance(n, Agg) and n.func != "all" and id(n) not in {id(a) for _, a in records}:
                 key = n.source or "records"
-                used = {k for k, _ in out.records}
+                used = {k for k, _ in records}
                 k, i = key, 2
                 while k in used:
                     k, i = f"{key}_{i}", i + 1
-                out.records.append((k, n))
-    return out
+                records.append((k, n))
+    return records
 
 
 def period_dates(period: str) -> tuple[date, date]:

@@ -4,12 +4,13 @@ The passes run in order from :data:`PASSES`, each one module:
 
 1. ``overrides`` (:mod:`jingzhun.policy.params`): apply what-if parameter values;
 2. ``check`` (:mod:`jingzhun.policy.checker`): parse, resolve and type-check every rule;
-3. ``order`` (:mod:`jingzhun.policy.order`): order rules so each follows the rules it uses;
-4. ``lower`` (:mod:`jingzhun.policy.lower`): shared aggregate tables, then one SELECT per stage and
+3. ``fold`` (:mod:`jingzhun.policy.fold`): choose the branch of ``if`` where national parameters decide it;
+4. ``order`` (:mod:`jingzhun.policy.order`): order rules so each follows the rules it uses;
+5. ``lower`` (:mod:`jingzhun.policy.lower`): shared aggregate tables, then one SELECT per stage and
    entity computing all its rules, and the record-id lists of their fired rows;
-5. ``context`` (:mod:`jingzhun.policy.context`): each read of the household/member context becomes a
+6. ``context`` (:mod:`jingzhun.policy.context`): each read of the household/member context becomes a
    SELECT of the columns it uses; the stored context tables those need come first;
-6. ``flags`` (:mod:`jingzhun.policy.flags`): the sorted result table.
+7. ``flags`` (:mod:`jingzhun.policy.flags`): the sorted result table.
 
 >>> from jingzhun.policy.loader import load_text
 >>> ps = load_text('''
@@ -37,6 +38,7 @@ from sqlglot import exp
 from jingzhun.policy.checker import CheckedRule, check_all
 from jingzhun.policy.context import context_steps, inline
 from jingzhun.policy.flags import flags_tree
+from jingzhun.policy.fold import fold_rule
 from jingzhun.policy.lower import LoweredRule, lower_rules
 from jingzhun.policy.model import PolicySet
 from jingzhun.policy.order import dependency_order
@@ -76,6 +78,10 @@ def _check(plan: Plan) -> None:
     plan.checked = check_all(plan.policy_set)
 
 
+def _fold(plan: Plan) -> None:
+    plan.checked = {rid: fold_rule(c, plan.policy_set, plan.period) for rid, c in plan.checked.items()}
+
+
 def _order(plan: Plan) -> None:
     ps = plan.policy_set
     plan.order = dependency_order(
@@ -106,7 +112,7 @@ def _flags(plan: Plan) -> None:
     plan.flags = flags_tree(list(plan.rules.values()))
 
 
-PASSES: tuple[Callable[[Plan], None], ...] = (_overrides, _check, _order, _lower, _context, _flags)
+PASSES: tuple[Callable[[Plan], None], ...] = (_overrides, _check, _fold, _order, _lower, _context, _flags)
 
 
 def compile_set(

@@ -29,8 +29,37 @@ from sqlglot import exp, parse_one
 
 from jingzhun.policy.checker import period_dates
 
+# Household size (docs/DOMAIN.md "Time"): the registry extract's members, then the events of 公安 dated
+# from the start of the extract's period to the period's end: a death or a move out of a listed member
+# lowers it; a birth or a move in raises it in the household of the listed parent (or relative) whose ID
+# number the record carries, unless the person is listed already (an extract taken after the event).
 _HOUSEHOLD_DERIVED = """
-WITH mc AS (SELECT household_id, COUNT(*) AS member_count FROM member GROUP BY household_id),
+WITH listed AS (SELECT household_id, COUNT(*) AS n FROM member GROUP BY household_id),
+gone AS (
+  SELECT m.household_id, COUNT(DISTINCT m.person_id) AS n
+  FROM civil_registry AS c
+  JOIN member AS m ON c.person_id = m.person_id
+  JOIN household AS hh ON hh.household_id = m.household_id
+  WHERE c.event IN ('死亡', '迁出') AND c.event_date <= CAST(:end AS DATE)
+    AND c.event_date >= CAST(hh._period || '-01' AS DATE)
+  GROUP BY m.household_id
+),
+came AS (
+  SELECT m.household_id, COUNT(DISTINCT COALESCE(c.id_number, c.record_id)) AS n
+  FROM civil_registry AS c
+  JOIN member AS m ON c.parent_id_number = m.id_number
+  JOIN household AS hh ON hh.household_id = m.household_id
+  WHERE c.event IN ('出生', '迁入') AND c.event_date <= CAST(:end AS DATE)
+    AND c.event_date >= CAST(hh._period || '-01' AS DATE)
+    AND NOT EXISTS (SELECT 1 FROM member AS x WHERE x.id_number = c.id_number)
+  GROUP BY m.household_id
+),
+mc AS (
+  SELECT l.household_id, l.n - COALESCE(gone.n, 0) + COALESCE(came.n, 0) AS member_count
+  FROM listed AS l
+  LEFT JOIN gone ON l.household_id = gone.household_id
+  LEFT JOIN came ON l.household_id = came.household_id
+),
 iy AS (SELECT household_id, MAX(year) AS income_year FROM income WHERE year <= :year GROUP BY household_id),
 inc AS (
   SELECT i.household_id, iy.income_year,
@@ -64,6 +93,16 @@ SELECT village_code, SUBSTRING(village_code, 1, 2) AS province_code,
 FROM household GROUP BY village_code
 """
 
+# Drinking-water assessments as they concern households (DOMAIN.md "Keys of place"): a record naming a
+# natural village concerns the households of that natural village of its administrative village; one
+# naming none, every household of the administrative village.
+_WATER_BY_HOUSEHOLD = """
+SELECT w.*, h.household_id
+FROM water_safety AS w
+JOIN household AS h ON h.village_code = w.village_code
+  AND (NULLIF(TRIM(w.natural_village), '') IS NULL OR TRIM(w.natural_village) = TRIM(h.natural_village))
+"""
+
 # Derived columns of the member and household contexts: SQL over ``m`` (member), ``h`` (household),
 # ``d`` (jz_ctx_household_derived), ``idh`` (jz_ctx_id_households); placeholders :year and :monthday.
 _MEMBER_DERIVED = {
@@ -85,7 +124,7 @@ _HOUSEHOLD_DERIVED_COLUMNS = {
 _KEYS = {"member": ("person_id", "household_id"), "household": ("household_id", "village_code")}
 
 #: Context steps that engines may keep as views (computed where used) rather than store.
-CONTEXT_VIEWS = frozenset({"jz_ctx_village"})
+CONTEXT_VIEWS = frozenset({"jz_ctx_village", "jz_ctx_water_safety"})
 
 
 def _tree(sql: str, household_id: str | None, alias: str | None, **values: object) -> exp.Select:
@@ -159,6 +198,7 @@ def inline(tree: exp.Expr, period: str, household_id: str | None = None) -> tupl
     reads = [t for t in tree.find_all(exp.Table) if t.name in targets and t.alias]
     # columns per alias, read before any replacement (the SELECTs put in use aliases of their own)
     columns = {t.alias: {c.name for c in tree.find_all(exp.Column) if c.table == t.alias} for t in reads}
+    needs |= {t.name for t in tree.find_all(exp.Table) if t.name == "jz_ctx_water_safety"}
     for table in reads:
         select, more = context_select(targets[table.name], columns[table.alias], period, household_id)
         alias = table.alias
@@ -176,9 +216,12 @@ def context_steps(
     steps: list[tuple[str, exp.Expr]] = []
     if "jz_ctx_household_derived" in needs:
         steps.append(
-            ("jz_ctx_household_derived", _tree(_HOUSEHOLD_DERIVED, household_id, "h", year=end.year))
+            ("jz_ctx_household_derived",
+             _tree(_HOUSEHOLD_DERIVED, household_id, "h", year=end.year, end=end.isoformat()))
         )
     if "jz_ctx_id_households" in needs:
         steps.append(("jz_ctx_id_households", _tree(_ID_HOUSEHOLDS, None, None)))
     steps.append(("jz_ctx_village", _tree(_VILLAGE, household_id, "household")))
+    if "jz_ctx_water_safety" in needs:
+        steps.append(("jz_ctx_water_safety", _tree(_WATER_BY_HOUSEHOLD, household_id, "h")))
     return steps

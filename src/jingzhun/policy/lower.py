@@ -324,7 +324,8 @@ class _Lowerer:
         ref = node.ref
         if ref[0] == "field":
             self.used.add(lv.aliases[ref[1]])
-            return exp.column(ref[2], table=lv.aliases[ref[1]])
+            column = schema.ARRIVED if ref[2] == schema.RECEIVED and ref[1] in schema.FEEDS else ref[2]
+            return exp.column(column, table=lv.aliases[ref[1]])
         if ref[0] == "param":
             return self.param(ref[1], lv)
         if ref[0] == "period":
@@ -371,6 +372,9 @@ class _Lowerer:
         elif source in schema.PERSON_FEEDS:
             keys = {k: exp.column(k, table=src) for k in ("person_id", "household_id")}
             inner = _Level({source: src, "_row": source}, keys, None)
+        elif source in schema.PLACE_FEEDS and key == "household_id":
+            keys = {k: exp.column(k, table=src) for k in ("household_id", "village_code")}
+            inner = _Level({source: src, "_row": source}, keys, None)
         else:
             keys = {"village_code": exp.column("village_code", table=src)}
             province = exp.Substring(
@@ -416,21 +420,33 @@ class _Lowerer:
             found.semi_fired.append(self.fired)
         return found, found.alias
 
+    def window_param(self, name: str) -> int:
+        p = self.ps.param(self.rule, name)
+        assert p is not None
+        return int(p.for_period(self.period)[0])  # type: ignore[arg-type]
+
     def window_cond(self, source: str, node: Agg, alias: str) -> exp.Expr | None:
-        if node.window.unit == "all":
+        """The records of ``source`` (aliased ``alias``) inside the aggregation's window (:class:`Window`);
+        the upper bound (dated up to the period's end) applies to every aggregation (:meth:`subquery`)."""
+        w = node.window
+        if w.unit == "all":
             return None
         df = schema.date_field(source)
         assert df is not None
-        if node.window.unit == "year":
-            start = date(self.end.year, 1, 1)
-        else:
-            y, m = self.end.year, self.end.month - node.window.n + 1
-            while m < 1:
-                y, m = y - 1, m + 12
-            start = date(y, m, 1)
+        months = {"new": self.window_param(schema.GRACE_PARAM) + 1, "year": self.end.month}.get(
+            w.unit, self.window_param(w.param) if w.param else w.n
+        )
+        y, m = self.end.year, self.end.month - months + 1
+        while m < 1:
+            y, m = y - 1, m + 12
+        start = date(y, m, 1)
         col = exp.column(df[0], table=alias)
         bound = literal(f"{start.year:04d}-{start.month:02d}") if df[1] == "month" else literal(start)
-        return exp.GTE(this=col, expression=bound)
+        cond: exp.Expr = exp.GTE(this=col, expression=bound)
+        if w.unit == "new":
+            received = exp.EQ(this=exp.column(schema.ARRIVED, table=alias), expression=literal(self.period))
+            cond = exp.and_(received, cond)
+        return cond
 
     def agg(self, node: Agg, lv: _Level, with_records: bool = False) -> exp.Expr:
         g, alias = self.group(node, lv)
@@ -446,6 +462,8 @@ class _Lowerer:
         if f == "all":
             arg = self.lower(node.arg, g.inner)  # type: ignore[arg-type]
             conds.append(exp.Not(this=exp.Coalesce(this=arg, expressions=[exp.false()])))
+        if f == "latest":  # the latest record that has a value (engines differ on a NULL argument)
+            conds.append(exp.Not(this=exp.Is(this=_p(self.lower(node.arg, g.inner)), expression=exp.Null())))  # type: ignore[arg-type]
         cond = exp.and_(*conds) if conds else None
 
         def add(agg_expr: exp.Expr, sort: bool = False) -> exp.Expr:
@@ -470,6 +488,9 @@ class _Lowerer:
                 out = exp.GT(this=c, expression=exp.Literal.number(0))
             elif f == "all":
                 out = exp.EQ(this=c, expression=exp.Literal.number(0))
+        elif f == "latest":
+            arg = self.lower(node.arg, g.inner)  # type: ignore[arg-type]
+            out = add(exp.ArgMax(this=arg, expression=latest_order(g.source, g.src_alias)))
         else:
             arg = self.lower(node.arg, g.inner)  # type: ignore[arg-type]
             fn = {"sum": exp.Sum, "max": exp.Max, "min": exp.Min, "avg": exp.Avg}[f]
@@ -490,7 +511,7 @@ class _Lowerer:
         return [self.join(target, alias, on, lv) for target, alias, on in lv.joins]
 
     def subquery(self, g: _Group) -> exp.Select:
-        src_table = schema.CTX.get(g.source, g.source)
+        src_table = schema.source_table(g.source, g.key)
         key_col = exp.column(g.key, table=g.src_alias)
         q = exp.select(exp.alias_(key_col, "k"), *g.columns, copy=False).from_(
             exp.alias_(exp.to_table(src_table), g.src_alias, table=True), copy=False
@@ -516,7 +537,9 @@ class _Lowerer:
         if df is not None:
             bound = literal(self.period) if df[1] == "month" else literal(self.end)
             conds.append(exp.LTE(this=exp.column(df[0], table=g.src_alias), expression=bound))
-        if self.household_id is not None and g.source != "household" and g.source not in schema.VILLAGE_FEEDS:
+        if self.household_id is not None and g.source != "household" and (
+            g.source not in schema.VILLAGE_FEEDS or g.key == "household_id"
+        ):
             conds.append(
                 exp.EQ(
                     this=exp.column("household_id", table=g.src_alias),
@@ -524,6 +547,25 @@ class _Lowerer:
                 )
             )
         return q.where(exp.and_(*conds), copy=False).group_by(key_col.copy(), copy=False)
+
+
+def latest_order(source: str, alias: str) -> exp.Expr:
+    """The order in which records of ``source`` follow each other for ``latest()``: by their own date,
+    then by arrival, then by record id (so that ties resolve the same on every engine), as one text.
+
+    >>> latest_order("housing_safety", "s").sql("duckdb")
+    "CONCAT(CAST(s.assess_date AS TEXT), '|', COALESCE(s._arrived, ''), '|', s.record_id)"
+    """
+    df = schema.date_field(source)
+    assert df is not None
+    when: exp.Expr = exp.column(df[0], table=alias)
+    if df[1] != "month":
+        when = exp.cast(when, "VARCHAR")
+    return exp.Concat(expressions=[
+        when, exp.Literal.string("|"),
+        exp.Coalesce(this=exp.column(schema.ARRIVED, table=alias), expressions=[exp.Literal.string("")]),
+        exp.Literal.string("|"), exp.column("record_id", table=alias),
+    ])
 
 
 def _row_kind(lv: _Level) -> str:

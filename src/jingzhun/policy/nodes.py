@@ -101,16 +101,30 @@ class Call(Node):
 
 @dataclass(frozen=True)
 class Window:
-    """A time window relative to the period: ``last N months`` / ``this month`` / ``this year`` / all."""
+    """Which records of a feed an aggregation counts, relative to the period being evaluated.
 
-    unit: str  # "month" | "year" | "all"
+    * ``new``: records *received* in this period (the first import that brought them is of this period)
+      whose own date lies within the grace window (``param.record_grace_months`` before the period's
+      start); so each event is counted once, in the first run that receives it, late or not;
+    * ``last N months`` / ``last param.NAME months`` / ``this year``: by the records' own dates, over
+      everything received so far (a late record raises the sum in the run that receives it);
+    * ``this month``: parsed only to be refused with advice (it would lose records delivered late);
+    * ``all``: every record received, dated up to the period's end.
+    """
+
+    unit: str  # "new" | "month" | "year" | "all"
     n: int = 0
+    param: str | None = None  # ``last param.NAME months``
 
     def __str__(self) -> str:
         if self.unit == "all":
             return "all time"
+        if self.unit == "new":
+            return "new"
         if self.unit == "year":
             return "this year"
+        if self.param is not None:
+            return f"last param.{self.param} months"
         return "this month" if self.n == 1 else f"last {self.n} months"
 
 

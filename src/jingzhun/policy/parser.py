@@ -32,7 +32,7 @@ from jingzhun.policy.nodes import (
 )
 from jingzhun.policy.source import Text
 
-AGGREGATES = ("count", "sum", "max", "min", "avg", "any", "all")
+AGGREGATES = ("count", "sum", "max", "min", "avg", "any", "all", "latest")
 KEYWORDS = {"and", "or", "not", "in", "is", "null", "true", "false", "where", "between", "last", "this"}
 
 _TOKEN = re.compile(
@@ -279,6 +279,9 @@ class _Parser:
 
     def window(self) -> Window:
         t = self.tok
+        if self.at("new"):
+            self.take()
+            return Window("new")
         if self.at("this"):
             self.take()
             unit = self.tok
@@ -289,18 +292,29 @@ class _Parser:
         if self.at("last"):
             self.take()
             n = self.tok
-            if n.kind != "num" or "." in n.text or int(n.text) < 1:
-                raise self.text.error("expected a whole number of months after 'last'", n.pos)
+            param: str | None = None
+            if n.kind == "name" and n.text == "param" and self.peek().text == ".":
+                self.take()
+                self.take()
+                if self.tok.kind != "name":
+                    raise self.text.error("expected a parameter name after 'param.'", self.tok.pos)
+                param = self.tok.text
+            elif n.kind != "num" or "." in n.text or int(n.text) < 1:
+                raise self.text.error(
+                    "expected a whole number of months (or param.NAME) after 'last'", n.pos
+                )
             self.take()
             unit = self.tok
             if unit.kind == "name" and unit.text.lower() in ("month", "months"):
                 self.take()
-                return Window("month", int(n.text))
-            if unit.kind == "name" and unit.text.lower() in ("year", "years"):
+                return Window("month", 0, param) if param else Window("month", int(n.text))
+            if unit.kind == "name" and unit.text.lower() in ("year", "years") and param is None:
                 self.take()
                 return Window("month", 12 * int(n.text))
             raise self.text.error("expected 'months' or 'years'", unit.pos)
-        raise self.text.error("expected a time window: 'this month', 'this year', 'last N months'", t.pos)
+        raise self.text.error(
+            "expected a time window: 'new', 'last N months', 'last param.NAME months', 'this year'", t.pos
+        )
 
 
 def parse(text: Text | str) -> Node:

@@ -33,11 +33,17 @@ _ARROW = {
 
 
 def arrow_schema(name: str) -> pa.Schema:
-    """Canonical columns of a dataset (person-level feeds with the linkage columns added)."""
+    """Canonical columns of a dataset (person-level feeds with the linkage columns added), and the
+    bookkeeping of time: ``_period`` (the period of the import a registry row came from) on registry
+    datasets, ``_arrived`` (the period of the first import that brought the record) on feeds."""
     ds = DATASETS[name]
     fields = [pa.field(f.name, _ARROW[f.type]) for f in ds.fields]
     if name in schema.PERSON_FEEDS:
         fields += [pa.field(k, pa.string()) for k in schema.LINK_FIELDS]
+    if ds.kind == "feed":
+        fields.append(pa.field(schema.ARRIVED, pa.string()))
+    elif ds.kind == "registry":
+        fields.append(pa.field(schema.EXTRACT_PERIOD, pa.string()))
     return pa.schema(fields)
 
 
@@ -67,11 +73,34 @@ def _convert(value: Any, typ: pa.DataType) -> Any:
     return str(value)
 
 
-def rows_to_table(name: str, rows: list[dict[str, Any]], where: Location | None = None) -> pa.Table:
-    """A typed table of ``rows`` (missing columns are NULL); an unknown column or a bad value is an error."""
+def rows_to_table(
+    name: str, rows: list[dict[str, Any]], where: Location | None = None, period: str | None = None
+) -> pa.Table:
+    """A typed table of ``rows`` (missing columns are NULL); an unknown column or a bad value is an error.
+
+    Time bookkeeping has defaults, so that plain rows describe data delivered on time: a feed record's
+    arrival (``received``, stored as ``_arrived``) is the month of its own date; a registry row's extract
+    period (``_period``) is ``period``.
+
+    >>> t = rows_to_table("disability_cert", [{"record_id": "D1", "issue_date": "2025-02-20"},
+    ...     {"record_id": "D2", "issue_date": "2025-02-20", "received": "2025-03"}])
+    >>> t.column("_arrived").to_pylist()
+    ['2025-02', '2025-03']
+    """
     sch = arrow_schema(name)
     names = set(sch.names)
     cols: dict[str, list[Any]] = {f.name: [] for f in sch}
+    ds = DATASETS[name]
+    date_field = ds.date_field if ds.kind == "feed" else None
+    rows = [dict(r) for r in rows]
+    for row in rows:
+        if ds.kind == "feed":
+            if schema.RECEIVED in row:
+                row[schema.ARRIVED] = row.pop(schema.RECEIVED)
+            if row.get(schema.ARRIVED) is None and date_field and row.get(date_field) is not None:
+                row[schema.ARRIVED] = str(row[date_field])[:7]
+        elif ds.kind == "registry" and row.get(schema.EXTRACT_PERIOD) is None and period is not None:
+            row[schema.EXTRACT_PERIOD] = period
     for i, row in enumerate(rows, start=1):
         for k in row:
             if k not in names:

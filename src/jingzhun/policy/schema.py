@@ -55,6 +55,19 @@ DERIVED: dict[str, dict[str, str]] = {
 }
 # Columns added to person-level feeds by linkage.
 LINK_FIELDS = {"person_id": "string", "household_id": "string"}
+# Time bookkeeping (docs/DOMAIN.md "Time"): every feed record carries the period of the first import that
+# brought it (its arrival, ``_arrived``), seen by policies as the field ``received`` of every feed; every
+# registry row the period of its extract (``_period``).
+ARRIVED = "_arrived"
+RECEIVED = "received"
+EXTRACT_PERIOD = "_period"
+# The shared parameter giving how many months before the period's start a record received in the period
+# may be dated and still count as new (window ``new``).
+GRACE_PARAM = "record_grace_months"
+# Feeds whose records are facts with a date (events: counted once, when they arrive) and feeds whose
+# records set a subject's state (what the latest record by date says holds until a newer one changes it).
+EVENT_FEEDS = ("medical_claim", "assistance", "disability_cert", "civil_registry", "disaster_loss")
+STATE_FEEDS = ("enrolment", "employment", "housing_safety", "water_safety")
 
 # The tables behind each policy-visible table (evaluation context, built by jingzhun.policy.context).
 CTX = {"household": "jz_ctx_household", "member": "jz_ctx_member", "village": "jz_ctx_village"}
@@ -62,6 +75,24 @@ FEEDS = tuple(d.name for d in DATASETS.values() if d.kind == "feed")
 PERSON_FEEDS = tuple(d.name for d in DATASETS.values() if d.kind == "feed" and d.person_level)
 VILLAGE_FEEDS = tuple(n for n in FEEDS if n not in PERSON_FEEDS)
 TABLES = ("household", "member", "village", *FEEDS)
+# Village feeds whose records concern a natural village (自然村): for a household (or a person of it) they
+# are read through a context view that gives each record the households it concerns — those of its
+# natural village, or of the whole administrative village when the record names none (DOMAIN.md "Keys of
+# place"); for a village row, the records themselves.
+PLACE_FEEDS = ("water_safety",)
+
+
+def source_table(source: str, key: str) -> str:
+    """The relation an aggregation over ``source`` reads when it groups on ``key``.
+
+    >>> source_table("water_safety", "household_id"), source_table("water_safety", "village_code")
+    ('jz_ctx_water_safety', 'water_safety')
+    >>> source_table("member", "household_id")
+    'jz_ctx_member'
+    """
+    if source in PLACE_FEEDS and key == "household_id":
+        return f"jz_ctx_{source}"
+    return CTX.get(source, source)
 
 # Keys a row of each kind carries (what an aggregation or a rule reference can join on).
 ROW_KEYS: dict[str, tuple[str, ...]] = {
@@ -71,6 +102,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "village": ("village_code",),
     **{f: ("person_id", "household_id") for f in PERSON_FEEDS},
     **{f: ("village_code",) for f in VILLAGE_FEEDS},
+    **{f: ("household_id", "village_code") for f in PLACE_FEEDS},
 }
 ENTITY_KEY = {"person": "person_id", "household": "household_id", "village": "village_code"}
 
@@ -81,6 +113,8 @@ def fields_of(table: str) -> list[str]:
         out += DATASETS[table].names
     if table in PERSON_FEEDS:
         out += list(LINK_FIELDS)
+    if table in FEEDS:
+        out.append(RECEIVED)
     out += [f for f in DERIVED.get(table, {}) if f not in out]
     return out
 
@@ -91,6 +125,8 @@ def field_type(table: str, name: str) -> tuple[str, str | None] | None:
         return DERIVED[table][name], None
     if table in PERSON_FEEDS and name in LINK_FIELDS:
         return LINK_FIELDS[name], None
+    if table in FEEDS and name == RECEIVED:
+        return "month", None
     ds = DATASETS.get(table)
     if ds is None or not ds.has(name):
         return None
@@ -112,7 +148,7 @@ def join_key(source: str, row_kind: str) -> str | None:
     >>> join_key("medical_claim", "household"), join_key("medical_claim", "person")
     ('household_id', 'person_id')
     >>> join_key("water_safety", "person"), join_key("member", "village")
-    ('village_code', 'village_code')
+    ('household_id', 'village_code')
     >>> join_key("medical_claim", "village") is None
     True
     """
@@ -125,6 +161,8 @@ def join_key(source: str, row_kind: str) -> str | None:
         options = ("village_code",) if row_kind == "village" else ()
     elif source in PERSON_FEEDS:
         options = ("person_id", "household_id") if row_kind in ("person", "member") else ("household_id",)
+    elif source in PLACE_FEEDS:
+        options = ("village_code",) if row_kind == "village" else ("household_id",)
     elif source in VILLAGE_FEEDS:
         options = ("village_code",)
     else:

@@ -173,7 +173,7 @@ def run_case(case: Case, ps: PolicySet, engine_factory: Callable[[], Any]) -> Ca
     try:
         where = Location(case.file, line=case.line)
         for table, rows in case.input.items():
-            engine.register_table(table, rows_to_table(table, rows, where))
+            engine.register_table(table, rows_to_table(table, rows, where, case.period))
         flags = evaluate(engine, subset, case.period, overrides=case.params).to_pylist()
     finally:
         engine.close()
