@@ -43,6 +43,11 @@ LATE_SHARES = (0.08, 0.03, 0.012)
 _CLASSES = ((4, 5), (2,), (1,))
 
 
+def _class(delay: int) -> int:
+    """Delay class of a delay in months: 1, 2, or 5 for 4–5 (0 for on time)."""
+    return 5 if delay >= 4 else delay
+
+
 class Deliveries:
     """Routes one county's records to the month whose file holds them."""
 
@@ -90,22 +95,21 @@ class Deliveries:
         return concat_chunks(joined) if any(len(c) for c in joined) else chunk
 
     def _force(self, kind: int, units: np.ndarray, delays: np.ndarray, rows: np.ndarray, m: int) -> None:
+        """Give a missing delay class to one unit of this month that is on time, or whose class was
+        already seen in an earlier month."""
         seen = self._seen.setdefault(kind, set())
-        for d in np.unique(delays[rows]).tolist():
-            seen.add(5 if d == 4 else d)
+        before = set(seen)
+        seen.update(_class(d) for d in np.unique(delays[rows]).tolist() if d)
         for cls in _CLASSES:
-            key = 5 if cls[0] == 4 else cls[0]
-            if key in seen:
+            if _class(cls[0]) in seen:
                 continue
-            fits = [d for d in reversed(cls) if m + d <= self.months - 1]
-            free = np.unique(units[delays[rows] == 0])
+            fits = [d for d in cls if m + d <= self.months - 1]
+            current = delays[rows]
+            free = np.unique(units[(current == 0) | np.isin([_class(d) for d in current], list(before))])
             if not fits or not len(free):
                 continue
             unit = int(free[self._rng.integers(0, len(free))])
-            self._forced[(kind, unit, m)] = fits[0]
-            delays[rows[units == unit]] = fits[0]
-            seen.add(key)
-
-    def pending(self, dataset: str) -> int:
-        """Records of ``dataset`` still waiting (zero once every month is written)."""
-        return sum(len(c) for (name, _), cs in self._pending.items() if name == dataset for c in cs)
+            delay = fits[int(self._rng.integers(0, len(fits)))]
+            self._forced[(kind, unit, m)] = delay
+            delays[rows[units == unit]] = delay
+            seen.add(_class(delay))
