@@ -96,7 +96,7 @@ def test_every_event_row_has_its_arrival_and_the_date_written_in_the_record(trut
 
 def test_event_records_show_what_the_event_says(truth, records, members):
     by_household = defaultdict(set)
-    for pid, m in members.items():
+    for m in members.values():
         by_household[m["户编号"]].add(m["证件号码"])
     checked = Counter()
     for e in truth["events"]:
@@ -153,7 +153,7 @@ def test_chronic_outpatient_rows_are_the_claim_that_brings_the_month_over_500(tr
     expected = {}
     for key, rows in claims.items():
         running = 0.0
-        for arrival, rid, oop in sorted(rows):
+        for _arrival, rid, oop in sorted(rows):  # in order of arrival
             running += oop
             if running >= 500:
                 expected[key] = rid
