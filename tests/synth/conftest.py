@@ -14,3 +14,11 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
     out = tmp_path_factory.mktemp("synth") / "province"
     manifest = generate(out, persons=2000, seed=7, start="2025-01", months=3, fmt="csv")
     return out, manifest
+
+
+@pytest.fixture(scope="session")
+def six(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    """A 2,000-person county over six months (parquet): room for deliveries 4–5 months late."""
+    out = tmp_path_factory.mktemp("synth6") / "province"
+    manifest = generate(out, persons=2000, seed=11, start="2025-01", months=6, fmt="parquet")
+    return out, manifest

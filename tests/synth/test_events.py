@@ -60,7 +60,7 @@ def test_events_appear_in_the_month_stated(small, events):
             assert record["就诊类型"] == "住院"
             assert float(record["个人自付金额"]) >= (5000 if e["person_id"] else 20000)
         elif kind == "dropout":
-            assert record["学籍状态"] == "辍学"
+            assert record["学籍状态"] in ("辍学", "休学")
         elif kind in ("labourer_death", "death", "conflict_dead_listed"):
             assert record["变动类型"] == "死亡"
         elif kind == "job_loss":
@@ -102,7 +102,13 @@ def test_dead_person_still_listed_and_duplicate_id_are_in_the_registry(small, ev
 
 
 def test_events_touch_a_plausible_share_of_households_each_month(small, events):
+    # by the month the events happen; in a 2,000-person county every kind delivered late is forced
+    # once in each of the first three months, which is most of what happens there
     _, manifest = small
     for period in manifest.periods:
-        touched = {e["household_id"] for e in events if e["period"] == period and e["household_id"]}
-        assert 0.003 <= len(touched) / manifest.counts["households"] <= 0.04, period
+        touched = {
+            e["household_id"]
+            for e in events
+            if e["event_date"] and e["event_date"].strftime("%Y-%m") == period and e["household_id"]
+        }
+        assert 0.003 <= len(touched) / manifest.counts["households"] <= 0.06, period

@@ -41,6 +41,9 @@ class EventRates:
     unsafe_water: float = 0.01  # per village assessment
     dibao_entry: float = 0.0015  # per household not yet in 低保
     two_insurances: float = 0.0001  # per registered person
+    chronic_big: float = 0.0004  # per chronically ill registered person: a 慢特病门诊 claim, own share >= 500
+    new_serious: float = 0.0002  # per registered person not seriously ill: a first serious-illness claim
+    tekun_entry: float = 0.001  # per elderly household outside 低保/特困 (mostly living alone)
     # registry conflicts, planted once in the first month (per household)
     dead_listed: float = 0.0008
     duplicate_id: float = 0.0005

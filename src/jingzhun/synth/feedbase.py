@@ -16,6 +16,7 @@ from jingzhun.synth.strings import concat, pick, yes_no, zpad
 
 if TYPE_CHECKING:
     from jingzhun.synth.config import SynthConfig
+    from jingzhun.synth.delivery import Deliveries
     from jingzhun.synth.population import Population
     from jingzhun.synth.regions import RegionPlan
     from jingzhun.synth.timeline import Timeline
@@ -34,6 +35,12 @@ EVENTS = (
     "dibao_exit",
     "birth",
     "move_out",
+    "move_in",
+    "chronic_outpatient",
+    "serious_illness",
+    "tekun_entry",
+    "tekun_exit",
+    "temp_assistance",
     "conflict_dead_listed",
     "conflict_duplicate_id",
     "conflict_two_insurances",
@@ -73,6 +80,9 @@ class FeedChunk:
 
     ``person`` indexes the county's people (-1: none, e.g. village-level feeds or newborns);
     ``household`` the county's households (-1: none); ``event`` an index of :data:`EVENTS` (-1: none).
+    ``late_kind`` says which kind of event a record delivers (an index of :data:`EVENTS`, -1: none), so
+    that :mod:`jingzhun.synth.delivery` may deliver it late; ``unit`` is what is delivered together
+    (records of one unit and kind share their delay, e.g. every member's 纳入 of one household).
     """
 
     dataset: str
@@ -83,6 +93,15 @@ class FeedChunk:
     event: np.ndarray
     detail: pa.Array | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    late_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.person)
+        if len(self.late_kind) != n:
+            self.late_kind = np.full(n, -1, np.int64)
+        if len(self.unit) != n:
+            self.unit = self.person.astype(np.int64, copy=True)
 
     def __len__(self) -> int:
         return len(self.person)
@@ -201,6 +220,7 @@ def _reorder(c: FeedChunk, order: np.ndarray) -> None:
         c.village[order],
         c.event[order],
     )
+    c.late_kind, c.unit = c.late_kind[order], c.unit[order]
     if c.detail is not None:
         c.detail = c.detail.take(take)
 
@@ -235,6 +255,32 @@ def concat_chunks(parts: list[FeedChunk]) -> FeedChunk:
         np.concatenate([p.village for p in parts]),
         np.concatenate([p.event for p in parts]),
         pa.concat_arrays(details),
+        late_kind=np.concatenate([p.late_kind for p in parts]),
+        unit=np.concatenate([p.unit for p in parts]),
+    )
+
+
+def take_rows(c: FeedChunk, rows: np.ndarray) -> FeedChunk:
+    """The records ``rows`` of a chunk (same columns)."""
+    take = pa.array(rows, pa.int64())
+    cols: dict[str, object] = {}
+    for k, v in c.cols.items():
+        if isinstance(v, np.ndarray):
+            cols[k] = v[rows]
+        elif isinstance(v, pa.Array | pa.ChunkedArray):
+            cols[k] = v.take(take)
+        else:
+            cols[k] = v
+    return FeedChunk(
+        c.dataset,
+        cols,
+        c.person[rows],
+        c.household[rows],
+        c.village[rows],
+        c.event[rows],
+        c.detail.take(take) if c.detail is not None else None,
+        late_kind=c.late_kind[rows],
+        unit=c.unit[rows],
     )
 
 
@@ -256,6 +302,8 @@ class Ctx:
     cfg: SynthConfig
     rng: np.random.Generator
     county: int
+    deliveries: Deliveries | None = None
+    cache: dict[str, object] = field(default_factory=dict)  # state a builder carries from month to month
 
     def stable(self, key: int) -> np.random.Generator:
         """A generator that gives the same draws for this county whatever the month (per-person constants)."""
@@ -263,6 +311,22 @@ class Ctx:
 
     def month_start(self, m: int) -> np.datetime64:
         return (np.datetime64(self.cfg.start, "M") + m).astype("datetime64[D]")
+
+    def death_dates(self, idx: np.ndarray, m: int) -> np.ndarray:
+        """The day people ``idx`` who die in month ``m`` die (公安 and the 残联 cancellation agree)."""
+        start = self.month_start(m)
+        days = int(((start.astype("datetime64[M]") + 1).astype("datetime64[D]") - start).astype(np.int64))
+        return start + (self.tl.p["death_u"][idx] * days).astype(np.int64)
+
+    def late_months(self, kind: str, units: np.ndarray, month: np.ndarray) -> np.ndarray:
+        """Delay of events of ``kind`` that happened in ``month`` (per unit): they arrive that much later."""
+        out = np.zeros(len(units), np.int64)
+        if self.deliveries is None:
+            return out
+        for mm in np.unique(month).tolist():
+            sel = month == mm
+            out[sel] = self.deliveries.delay(EVENT[kind], units[sel], mm)
+        return out
 
     def people_chunk(
         self,

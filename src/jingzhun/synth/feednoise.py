@@ -7,8 +7,10 @@ import pyarrow as pa
 
 from jingzhun.catalog import DATASETS
 from jingzhun.synth.config import SynthConfig
-from jingzhun.synth.feedbase import FEED_NAMES, Ctx, FeedChunk
+from jingzhun.synth.feedbase import EVENT, FEED_NAMES, Ctx, FeedChunk
 from jingzhun.synth.noise import DRAW_KEYS, draws, kinds_list, late_dates, noisy_ids, noisy_names, unit_hash
+
+_KEEP_DATE = np.array([EVENT["death"], EVENT["labourer_death"]])
 
 
 def _noise_draws(ctx: Ctx, chunk: FeedChunk, n: int) -> dict[str, np.ndarray]:
@@ -47,6 +49,11 @@ def add_noise(
             col = table.column(ds.date_field).combine_chunks()
             dates = col.to_numpy(zero_copy_only=False).astype("datetime64[D]")
             moved, late = late_dates(rng, dates, month_start, cfg.noise.late)
+            # a death keeps its date: the person's other records must not be dated after it
+            dated_fact = np.isin(chunk.event, _KEEP_DATE)
+            if dated_fact.any():
+                late &= ~dated_fact
+                moved = np.where(late, moved, dates)
             masks["late"] = late
             table = table.set_column(
                 table.schema.get_field_index(ds.date_field), ds.date_field, pa.array(moved, pa.date32())

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from jingzhun.synth import data, people
 from jingzhun.synth.feedbase import EVENT, Ctx, FeedChunk, concat_chunks, days_in, person_cols
 from jingzhun.synth.strings import concat, pick, zpad
+from jingzhun.synth.timeline import EARLY
 
 VISIT = {"住院": 0, "门诊": 1, "慢特病门诊": 2}
 
@@ -31,8 +32,11 @@ def _diagnosis(
     wants = rng.random(n) < new_serious
     if serious_only is not None:
         wants |= serious_only
-    idx = np.where(wants, serious_idx[rng.integers(0, len(serious_idx), n)],
-                   plain_idx[rng.integers(0, len(plain_idx), n)])
+    idx = np.where(
+        wants,
+        serious_idx[rng.integers(0, len(serious_idx), n)],
+        plain_idx[rng.integers(0, len(plain_idx), n)],
+    )
     return pick(names, idx), flags[idx]
 
 
@@ -75,12 +79,13 @@ def medical_claims(ctx: Ctx, m: int) -> FeedChunk:
         hl == people.SERIOUS, 3.0, np.where(hl == people.CHRONIC, 1.5, 1.0)
     )
     inp = alive & (rng.random(n) < p_in)
-    big_reg = alive & reg & (rng.random(n) < ev.big_oop_registered)
-    if m == 0 and not big_reg.any() and (alive & reg).any():
-        cand = np.flatnonzero(alive & reg)
-        big_reg[cand[rng.integers(0, len(cand))]] = True
+    big_reg = _at_least_early(rng, alive & reg & (rng.random(n) < ev.big_oop_registered), alive & reg, m)
     big_other = alive & ~reg & (rng.random(n) < ev.big_oop_other)
     two = (ctx.tl.p["two_ins"] == m) & alive & p["med_ins"]
+    ill = alive & reg & ((hl == people.CHRONIC) | (hl == people.SERIOUS))
+    chronic_big = _at_least_early(rng, ill & (rng.random(n) < ev.chronic_big), ill, m)
+    not_serious = alive & reg & (hl != people.SERIOUS)
+    new_serious = _at_least_early(rng, not_serious & (rng.random(n) < ev.new_serious), not_serious, m)
 
     groups = [
         (np.flatnonzero(outp), "门诊", 0),
@@ -90,6 +95,8 @@ def medical_claims(ctx: Ctx, m: int) -> FeedChunk:
         (np.flatnonzero(big_other), "住院", 2),
         (np.flatnonzero(two), "门诊", 3),
         (np.flatnonzero(two), "门诊", 4),
+        (np.flatnonzero(chronic_big), "慢特病门诊", 5),
+        (np.flatnonzero(new_serious), "住院", 6),
     ]
     parts = []
     helped = np.zeros(pop.n_households + 1, dtype=bool)
@@ -126,6 +133,10 @@ def medical_claims(ctx: Ctx, m: int) -> FeedChunk:
             oop = rng.lognormal(np.log(28000), 0.35, k).clip(20500, 150000)
             rate = rng.uniform(0.4, 0.62, k)
             total = oop / (1 - rate)
+        elif special == 5:
+            oop = rng.uniform(520, 1500, k)
+            rate = rng.uniform(0.6, 0.8, k)
+            total = oop / (1 - rate)
         total = np.round(total, 2)
         reimbursed = np.round(total * rate, 2)
         oop = np.round(total - reimbursed, 2)
@@ -148,15 +159,33 @@ def medical_claims(ctx: Ctx, m: int) -> FeedChunk:
         event = np.full(k, -1)
         high = (v == 0) & ((regd & (oop >= 5000)) | (~regd & (oop >= 20000)))
         event[high] = EVENT["high_medical_cost"]
-        if special >= 3:
+        late_kind = event.copy()
+        new_ill = serious & regd & (hl[idx] != people.SERIOUS)
+        late_kind = np.where(new_ill & (late_kind < 0), EVENT["serious_illness"], late_kind)
+        late_kind = np.where((v == 2) & regd & (oop >= 500), EVENT["chronic_outpatient"], late_kind)
+        if special in (3, 4):
             event[:] = EVENT["conflict_two_insurances"]
+            late_kind[:] = -1
         detail = pc.if_else(
             pa.array(event >= 0),
             concat("out_of_pocket=", pa.array(oop).cast(pa.string())),
             pa.scalar(None, pa.string()),
         )
-        parts.append(ctx.people_chunk("medical_claim", idx, cols, event, detail))
+        c = ctx.people_chunk("medical_claim", idx, cols, event, detail)
+        c.late_kind = late_kind
+        parts.append(c)
     return concat_chunks(parts) if parts else _empty(ctx, "medical_claim")
+
+
+def _at_least_early(rng: np.random.Generator, chosen: np.ndarray, eligible: np.ndarray, m: int) -> np.ndarray:
+    """One person at least in each of the first :data:`EARLY` months (so late deliveries of every delay fit)."""
+    if m >= EARLY or chosen.any():
+        return chosen
+    cand = np.flatnonzero(eligible)
+    chosen = chosen.copy()
+    if len(cand):
+        chosen[cand[rng.integers(0, len(cand))]] = True
+    return chosen
 
 
 def _empty(ctx: Ctx, dataset: str) -> FeedChunk:
@@ -218,9 +247,11 @@ def disability_certs(ctx: Ctx, m: int) -> FeedChunk:
             grade = p["dis_grade"][idx] - 1
             kind = p["dis_type"][idx]
         event = np.where(grade <= 1, EVENT["severe_disability"], -1)
-        parts.append(_certs(ctx, idx, grade, kind, np.full(k, status), days_in(rng, start, k), event, None))
+        c = _certs(ctx, idx, grade, kind, np.full(k, status), days_in(rng, start, k), event, None)
+        c.late_kind = np.array(event, np.int64)
+        parts.append(c)
     gone = np.flatnonzero(disabled & (tl.p["death"] == m))
-    if len(gone):
+    if len(gone):  # cancelled on the day of death
         parts.append(
             _certs(
                 ctx,
@@ -228,7 +259,7 @@ def disability_certs(ctx: Ctx, m: int) -> FeedChunk:
                 p["dis_grade"][gone],
                 p["dis_type"][gone],
                 np.full(len(gone), 2),
-                days_in(rng, start, len(gone)),
+                ctx.death_dates(gone, m),
                 None,
                 None,
             )

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jingzhun.synth import data
 from jingzhun.synth.feedbase import EVENT, Ctx, FeedChunk, chunk, days_in, person_cols
 from jingzhun.synth.regions import hamlet_names
 from jingzhun.synth.strings import pick
+from jingzhun.synth.timeline import EARLY, NEVER
 
 DISASTER_TYPES = ("洪涝", "干旱", "台风", "地震", "地质灾害", "冰雹", "低温冷冻", "火灾", "其他")
 
 
 def housing_safety(ctx: Ctx, m: int) -> FeedChunk:
-    """About one house in 24 is (re)assessed each month; planted A/B → C/D downgrades."""
+    """About one house in 24 is (re)assessed each month and shows its grade at the time: the registry's,
+    C/D from a planted downgrade on, A/B again from a planted repair on (re-rated in that month)."""
     pop, rng, tl = ctx.pop, ctx.rng, ctx.tl
     p, h = pop.p, pop.h
     n_h = pop.n_households
     head = h["head"]
-    unsafe = tl.h["house_unsafe"] == m
-    assessed = ((rng.random(n_h) < 1 / 24) | unsafe) & tl.alive(m)[head]
+    unsafe, repaired = tl.h["house_unsafe"], tl.h["house_repaired"]
+    assessed = ((rng.random(n_h) < 1 / 24) | (unsafe == m) | (repaired == m)) & tl.alive(m)[head]
     grade = h["grade"].copy()
     swap = rng.random(n_h) < 0.03
     grade = np.where(swap & (grade <= 1), 1 - grade, grade)
-    grade = np.where(unsafe, np.where(rng.random(n_h) < 0.7, 2, 3), grade)
+    grade = np.where(unsafe <= m, tl.h["house_unsafe_grade"], grade)
+    grade = np.where(repaired <= m, tl.h["house_repaired_grade"], grade)
     hsel = np.flatnonzero(assessed)
     idx = head[hsel]
     others = np.flatnonzero(
@@ -48,41 +54,125 @@ def _village_households(ctx: Ctx) -> np.ndarray:
     return counts
 
 
+@dataclass
+class _Water:
+    """Drinking-water state of a county's natural villages (and of whole villages) from month to month."""
+
+    first: np.ndarray  # per local village: index of its first natural village in the flat arrays
+    failing: np.ndarray  # per natural village, then one slot per village for village-wide assessments
+    retest: np.ndarray  # month of the next re-assessment of a failing unit
+    forced_pass: set[tuple[int, int]]  # (unit, month): the re-assessment passes
+    forced_fail: dict[int, int]  # month -> unit assessed and failing that month
+
+
+def _water_plan(ctx: Ctx) -> _Water:
+    """Planted changes: in one village, in the first month, one natural village fails while another
+    passes; the failing one passes at its re-assessment two months later, the passing one fails the
+    next month and stays failing."""
+    plan = ctx.cache.get("water")
+    if isinstance(plan, _Water):
+        return plan
+    villages = ctx.pop.villages
+    hamlets = ctx.plan.village_hamlets[villages]
+    first = np.r_[0, np.cumsum(hamlets)[:-1]].astype(np.int64)
+    units = int(hamlets.sum()) + len(villages)
+    w = _Water(first, np.zeros(units, bool), np.full(units, NEVER), set(), {})
+    months = ctx.cfg.months
+    stable = ctx.stable(6)
+    h = ctx.pop.h
+    for v_local in stable.permutation(len(villages)).tolist():
+        lived = np.unique(h["hamlet"][h["village"] == villages[v_local]])
+        if len(lived) >= 2 and months >= 2:
+            a, b = (first[v_local] + stable.choice(lived, 2, replace=False)).tolist()
+            w.forced_fail[0] = a
+            w.retest[a] = min(2, months - 1)
+            w.forced_pass.add((a, int(w.retest[a])))
+            w.forced_fail[1] = b
+            w.forced_fail[-1] = b  # passes in month 0
+            break
+    ctx.cache["water"] = w
+    return w
+
+
 def water_safety(ctx: Ctx, m: int) -> FeedChunk:
-    """Villages are assessed about twice a year, 1–3 natural villages each; a few fail."""
+    """Villages are assessed about twice a year: 1–3 natural villages each, or (one in ten) the whole
+    village without naming one. A failing unit stays failing until a re-assessment 1–3 months later
+    passes (60 %); a few assessments fail afresh."""
     rng, ev = ctx.rng, ctx.cfg.events
     villages = ctx.pop.villages
     nv = len(villages)
-    forced_month = int(ctx.stable(6).integers(0, ctx.cfg.months))
-    forced_village = int(ctx.stable(6).integers(0, nv))
+    w = _water_plan(ctx)
+    hamlets = ctx.plan.village_hamlets[villages]
+    wide_unit = int(hamlets.sum()) + np.arange(nv)
     assessed = rng.random(nv) < 1 / 6
     bad = assessed & (rng.random(nv) < ev.unsafe_water)
-    if m == forced_month:
-        assessed[forced_village] = bad[forced_village] = True
-    vsel = np.flatnonzero(assessed)
+    wide = rng.random(nv) < 0.1
+    forced_month = int(ctx.stable(7).integers(0, ctx.cfg.months))
+    forced_village = int(ctx.stable(7).integers(0, nv))
+    if m == forced_month:  # a whole-village assessment in every county
+        assessed[forced_village], wide[forced_village] = True, True
+    vsel = np.flatnonzero(assessed & ~wide)
     reps = rng.integers(1, 4, len(vsel))
     v_local = np.repeat(vsel, reps)
-    first_bad = np.r_[True, v_local[1:] != v_local[:-1]] & np.repeat(bad[vsel], reps)
-    k = len(v_local)
-    v = villages[v_local]
-    first = np.r_[0, np.flatnonzero(v_local[1:] != v_local[:-1]) + 1] if k else np.zeros(0, np.int64)
-    rank = np.arange(k) - np.repeat(first, np.diff(np.r_[first, k]))
-    offset = np.repeat(rng.integers(0, 100, len(first)), np.diff(np.r_[first, k]))
-    hamlet = (offset + rank) % ctx.plan.village_hamlets[v]
+    first_of = np.r_[0, np.flatnonzero(v_local[1:] != v_local[:-1]) + 1] if len(v_local) else np.zeros(0, int)
+    rank = np.arange(len(v_local)) - np.repeat(first_of, np.diff(np.r_[first_of, len(v_local)]))
+    offset = np.repeat(rng.integers(0, 100, len(first_of)), np.diff(np.r_[first_of, len(v_local)]))
+    unit = w.first[v_local] + (offset + rank) % hamlets[v_local]
+    new_bad = (
+        np.r_[True, v_local[1:] != v_local[:-1]] & np.repeat(bad[vsel], reps) if len(v_local) else unit > 0
+    )
+    wsel = np.flatnonzero(assessed & wide)
+    unit = np.r_[unit, wide_unit[wsel]]
+    new_bad = np.r_[new_bad, bad[wsel]]
+    due = np.setdiff1d(np.flatnonzero(w.retest == m), unit)
+    unit = np.r_[unit, due]
+    new_bad = np.r_[new_bad, np.zeros(len(due), bool)]
+    forced = [x for mm, x in w.forced_fail.items() if mm in (m, -1 if m == 0 else -2)]
+    for x in forced:
+        if x not in unit:
+            unit, new_bad = np.r_[unit, x], np.r_[new_bad, False]
+    unit, keep = np.unique(unit, return_index=True)
+    new_bad = new_bad[keep]
+    k = len(unit)
+    fail = np.zeros(k, bool)
+    planned = {x for x, _ in w.forced_pass}
+    for i, x in enumerate(unit.tolist()):  # a handful of assessments a month
+        if w.failing[x]:
+            retest_now = w.retest[x] == m
+            passes = (x, m) in w.forced_pass or (retest_now and x not in planned and rng.random() < 0.6)
+            if passes:
+                w.retest[x] = NEVER
+            elif retest_now:
+                w.retest[x] = m + int(rng.integers(1, 4))
+            w.failing[x] = fail[i] = not passes
+            continue
+        fresh = bool(new_bad[i]) or rng.random() < 0.003 or w.forced_fail.get(m) == x
+        if m == 0 and w.forced_fail.get(-1) == x:
+            fresh = False
+        if fresh:
+            w.failing[x] = fail[i] = True
+            if x == w.forced_fail.get(1):
+                w.retest[x] = NEVER  # stays failing
+            elif x not in planned:
+                w.retest[x] = m + int(rng.integers(1, 4))
+    is_wide = unit >= int(hamlets.sum())
+    v_loc = np.where(is_wide, unit - int(hamlets.sum()), np.searchsorted(w.first, unit, side="right") - 1)
+    hamlet = np.where(is_wide, 0, unit - w.first[v_loc])
+    v = villages[v_loc]
     u = rng.random(k)
-    fail = np.where(first_bad, np.where(u < 0.5, 1, np.where(u < 0.75, 0, 2)), -1)
-    fail = np.where((fail < 0) & (rng.random(k) < 0.003), 2, fail)
-    supply = np.where(fail == 2, rng.integers(270, 329, k), rng.integers(335, 366, k))
+    kind = np.where(fail, np.where(u < 0.5, 1, np.where(u < 0.75, 0, 2)), -1)
+    supply = np.where(kind == 2, rng.integers(270, 329, k), rng.integers(335, 366, k))
+    names = pc.if_else(pa.array(is_wide), pa.scalar(None, pa.string()), hamlet_names(v, hamlet))
     cols = {
         "village_code": ctx.plan.village_code.take(pa.array(v)),
-        "natural_village": hamlet_names(v, hamlet),
-        "quantity_ok": fail != 0,
-        "quality_ok": fail != 1,
+        "natural_village": names,
+        "quantity_ok": kind != 0,
+        "quality_ok": kind != 1,
         "access_ok": np.ones(k, bool),
         "supply_days": supply,
         "assess_date": days_in(rng, ctx.month_start(m), k),
     }
-    event = np.where(fail >= 0, EVENT["unsafe_water"], -1)
+    event = np.where(fail, EVENT["unsafe_water"], -1)
     return chunk("water_safety", cols, np.full(k, -1), np.full(k, -1), v, event)
 
 
@@ -94,9 +184,8 @@ def disaster_loss(ctx: Ctx, m: int) -> FeedChunk:
     season = season or [DISASTER_TYPES.index("其他")]
     towns = np.unique(plan.village_town[ctx.pop.villages])
     hit = rng.random(len(towns)) < 0.012 * len(season)
-    forced_month = int(ctx.stable(7).integers(0, ctx.cfg.months))
-    if m == forced_month and not hit.any():
-        hit[int(ctx.stable(7).integers(0, len(towns)))] = True
+    if m < EARLY and not hit.any():  # every county has disasters in its first months (late ones fit)
+        hit[int(ctx.stable(7 + m).integers(0, len(towns)))] = True
     v_list, type_list, sev_list, day_list = [], [], [], []
     start = ctx.month_start(m)
     for t in towns[hit].tolist():  # a handful of townships a month
@@ -124,4 +213,7 @@ def disaster_loss(ctx: Ctx, m: int) -> FeedChunk:
         "affected_households": affected,
         "direct_loss": loss.astype(np.float64),
     }
-    return chunk("disaster_loss", cols, np.full(k, -1), np.full(k, -1), v, np.full(k, EVENT["disaster"]))
+    event = np.full(k, EVENT["disaster"])
+    c = chunk("disaster_loss", cols, np.full(k, -1), np.full(k, -1), v, event)
+    c.late_kind, c.unit = event, v.astype(np.int64)
+    return c

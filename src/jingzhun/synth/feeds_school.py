@@ -34,8 +34,9 @@ def enrolment(ctx: Ctx, m: int) -> FeedChunk:
     p = pop.p
     n = pop.n_people
     school = p["school"]
-    drop = tl.p["dropout"]
-    idx = np.flatnonzero(tl.alive(m) & (school >= people.SCHOOL_PRIMARY) & (drop >= m))
+    drop, back = tl.p["dropout"], tl.p["dropout_back"]
+    # nothing is sent while a child is out of school; a child who returns is 在读 again from then on
+    idx = np.flatnonzero(tl.alive(m) & (school >= people.SCHOOL_PRIMARY) & ((drop >= m) | (back <= m)))
     k = len(idx)
     st = school[idx]
     stage_labels = [_STAGE[s][0] for s in sorted(_STAGE)]
@@ -75,8 +76,10 @@ def enrolment(ctx: Ctx, m: int) -> FeedChunk:
 
     dropped = drop[idx] == m
     u = rng.random(k)
-    status = np.where(dropped, 1, np.where(u < 0.0005, 2, np.where(u < 0.0015, 4, 0)))
-    event = np.where(dropped, EVENT["dropout"], -1)
+    status = np.where(u < 0.0005, 2, np.where(u < 0.0015, 4, 0))
+    status = np.where(back[idx] == m, 0, np.where(dropped, tl.p["dropout_status"][idx], status))
+    compulsory = (p["hh"][idx] >= 0) & (p["age"][idx] >= 6) & (p["age"][idx] <= 15)
+    event = np.where(compulsory & ((status == 1) | (status == 2)), EVENT["dropout"], -1)
     conflict = p["school_conflict"][idx] & (m == 0)
     event = np.where(conflict, EVENT["conflict_school_status"], event)
     cols = person_cols(pop, plan, idx, rng, region_share=0.95, phone_share=0.0)

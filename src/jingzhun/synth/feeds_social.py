@@ -8,12 +8,19 @@ import pyarrow as pa
 from jingzhun.synth import people
 from jingzhun.synth.feedbase import EVENT, Ctx, FeedChunk, chunk, concat_chunks, days_in, person_cols
 from jingzhun.synth.strings import id_numbers, pick
+from jingzhun.synth.timeline import EARLY, labourer
 
 ASSIST = ("低保", "特困", "临时救助")
 CHANGE = ("纳入", "在保", "退出")
 
 
 def assistance(ctx: Ctx, m: int) -> FeedChunk:
+    """低保 households (every member, monthly), 特困 people, 临时救助 and a few unregistered 低保 people.
+
+    A household entering 低保 or 特困 gets 纳入 in its month, then 在保; leaving gives 退出 and then nothing.
+    Where the 纳入 is delivered late, the department entered the case late: no 在保 records are sent
+    for the months before the 纳入 arrives.
+    """
     pop, rng, tl = ctx.pop, ctx.rng, ctx.tl
     p, h = pop.p, pop.h
     n = pop.n_people
@@ -23,12 +30,18 @@ def assistance(ctx: Ctx, m: int) -> FeedChunk:
     hx = np.where(reg, hh, 0)
     start = ctx.month_start(m)
     entry, exit_ = tl.h["dibao_entry"], tl.h["dibao_exit"]
-    in_dibao_h = (h["dibao"] & (exit_ >= m)) | (entry <= m)
+    t_entry, t_exit = tl.h["tekun_entry"], tl.h["tekun_exit"]
+    in_dibao_h = ((h["dibao"] & (exit_ >= m)) | (entry <= m)) & _entered(ctx, "dibao_entry", entry, m)
     in_dibao = reg & alive & in_dibao_h[hx]
     change = np.where(entry[hx] == m, 0, np.where(exit_[hx] == m, 2, 1))
-    tekun = reg & alive & h["tekun"][hx] & (p["role"] == 0)
+    in_tekun_h = ((h["tekun"] & (t_exit >= m)) | (t_entry <= m)) & _entered(ctx, "tekun_entry", t_entry, m)
+    tekun = reg & alive & in_tekun_h[hx] & (p["role"] == 0)
+    t_change = np.where(t_entry[hx] == m, 0, np.where(t_exit[hx] == m, 2, 1))
     other_dibao = ~reg & alive & (ctx.stable(2).random(n) < 0.03)
     temp = alive & (rng.random(n) < np.where(reg, 0.0006, 0.0004))
+    if m < EARLY and not (temp & reg).any() and (alive & reg).any():
+        cand = np.flatnonzero(alive & reg)
+        temp[cand[rng.integers(0, len(cand))]] = True
 
     parts = []
     for mask, kind in ((in_dibao, 0), (other_dibao, 0), (tekun, 1), (temp, 2)):
@@ -36,22 +49,26 @@ def assistance(ctx: Ctx, m: int) -> FeedChunk:
         k = len(idx)
         if not k:
             continue
+        late_kind, unit = None, idx
         if kind == 0 and mask is in_dibao:
             ch = change[idx]
             amount = np.where(ch == 2, 0.0, h["dibao_amount"][hx[idx]])
             event = np.select([ch == 0, ch == 2], [EVENT["dibao_entry"], EVENT["dibao_exit"]], -1)
+            late_kind, unit = event, hx[idx]
         elif kind == 0:
             ch = np.ones(k, dtype=np.int64)
             amount = np.round(ctx.stable(3).uniform(300, 520, n)[idx], -1)
             event = None
         elif kind == 1:
-            ch = np.ones(k, dtype=np.int64)
-            amount = h["tekun_amount"][hx[idx]]
-            event = None
+            ch = t_change[idx]
+            amount = np.where(ch == 2, 0.0, h["tekun_amount"][hx[idx]])
+            event = np.select([ch == 0, ch == 2], [EVENT["tekun_entry"], EVENT["tekun_exit"]], -1)
+            late_kind, unit = event, hx[idx]
         else:
             ch = np.zeros(k, dtype=np.int64)
             amount = np.round(rng.uniform(500, 5000, k), -2)
-            event = None
+            event = np.where(reg[idx], EVENT["temp_assistance"], -1)
+            late_kind = event
         date = np.where(ch == 1, start + rng.integers(0, 5, k), days_in(rng, start, k))
         cols = person_cols(pop, ctx.plan, idx, rng, region_share=1.0, phone_share=0.6)
         cols.update(
@@ -62,8 +79,20 @@ def assistance(ctx: Ctx, m: int) -> FeedChunk:
                 "change_date": date,
             }
         )
-        parts.append(ctx.people_chunk("assistance", idx, cols, event))
+        c = ctx.people_chunk("assistance", idx, cols, event)
+        if late_kind is not None:
+            c.late_kind, c.unit = np.asarray(late_kind, np.int64), np.asarray(unit, np.int64)
+        parts.append(c)
     return concat_chunks(parts) if parts else chunk("assistance", {}, *(np.zeros(0, int),) * 3)
+
+
+def _entered(ctx: Ctx, kind: str, entry: np.ndarray, m: int) -> np.ndarray:
+    """Per household: False while a 纳入 dated in an earlier month has not arrived yet."""
+    out = np.ones(len(entry), bool)
+    waiting = np.flatnonzero(entry < m)
+    if len(waiting):
+        out[waiting] = entry[waiting] + ctx.late_months(kind, waiting, entry[waiting]) <= m
+    return out
 
 
 def employment(ctx: Ctx, m: int, period: str) -> FeedChunk:
@@ -92,11 +121,14 @@ def employment(ctx: Ctx, m: int, period: str) -> FeedChunk:
         }
     )
     event = np.where(lost & (p["hh"][idx] >= 0), EVENT["job_loss"], -1)
-    return ctx.people_chunk("employment", idx, cols, event)
+    c = ctx.people_chunk("employment", idx, cols, event)
+    c.late_kind = event
+    return c
 
 
 def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
-    """Deaths (a few reported late for people who died before the start), births, moves out and in."""
+    """Deaths (a few reported late for people who died before the start), births, moves out and in,
+    and children whose hukou moves into a registered parent's household."""
     pop, rng, tl = ctx.pop, ctx.rng, ctx.tl
     p = pop.p
     start = ctx.month_start(m)
@@ -104,16 +136,14 @@ def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
     parts = []
     died = np.flatnonzero(tl.p["death"] == m)
     if len(died):
-        ev = np.where(
-            ~reg[died],
-            -1,
-            np.where(tl.p["labourer_death"][died] == m, EVENT["labourer_death"], EVENT["death"]),
-        )
-        parts.append(_events(ctx, died, 1, days_in(rng, start, len(died)), ev))
+        ev = np.where(~reg[died], -1, np.where(labourer(p)[died], EVENT["labourer_death"], EVENT["death"]))
+        parts.append(_events(ctx, died, 1, ctx.death_dates(died, m), ev))
     late = np.flatnonzero(tl.p["dead_before"] & (tl.p["dead_report"] == m))
     if len(late):
         date = ctx.month_start(0) - rng.integers(30, 400, len(late))
-        parts.append(_events(ctx, late, 1, date, np.full(len(late), EVENT["conflict_dead_listed"])))
+        c = _events(ctx, late, 1, date, np.full(len(late), EVENT["conflict_dead_listed"]))
+        c.late_kind[:] = -1
+        parts.append(c)
     moved = np.flatnonzero(tl.p["move_out"] == m)
     if len(moved):
         parts.append(
@@ -126,26 +156,40 @@ def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
         parts.append(_events(ctx, came, 2, days_in(rng, start, len(came)), None))
     mothers = np.flatnonzero(tl.p["birth"] == m)
     if len(mothers):
-        parts.append(_births(ctx, mothers, start))
+        parts.append(_newcomers(ctx, mothers, 0, days_in(rng, start, len(mothers)), "birth"))
+    parents = np.flatnonzero(tl.p["child_in"] == m)
+    if len(parents):
+        born = start - rng.integers(365, 15 * 365, len(parents))
+        c = _newcomers(ctx, parents, 2, born, "move_in")
+        c.cols["event_date"] = days_in(rng, start, len(parents))
+        parts.append(c)
     return concat_chunks(parts) if parts else chunk("civil_registry", {}, *(np.zeros(0, int),) * 3)
 
 
 def _events(ctx: Ctx, idx: np.ndarray, kind: int, date: np.ndarray, event: np.ndarray | None) -> FeedChunk:
     cols = person_cols(ctx.pop, ctx.plan, idx, ctx.rng, region_share=1.0, phone_share=0.0)
     cols.update(
-        {"event": pick(("出生", "死亡", "迁入", "迁出"), np.full(len(idx), kind)), "event_date": date}
+        {
+            "event": pick(("出生", "死亡", "迁入", "迁出"), np.full(len(idx), kind)),
+            "event_date": date,
+            "parent_id_number": None,
+        }
     )
-    return ctx.people_chunk("civil_registry", idx, cols, event)
+    c = ctx.people_chunk("civil_registry", idx, cols, event)
+    if event is not None:
+        c.late_kind = np.array(event, np.int64)
+    return c
 
 
-def _births(ctx: Ctx, mothers: np.ndarray, start: np.datetime64) -> FeedChunk:
-    """Newborns: a new ID number, the household's surname; not in the registry (person_id NULL in truth)."""
+def _newcomers(ctx: Ctx, parents: np.ndarray, kind: int, birth: np.ndarray, event_name: str) -> FeedChunk:
+    """People new to the county's lists (a new ID number, the household's surname; truth person_id NULL):
+    newborns (``kind`` 0, 出生) and children moving in (2, 迁入), placed in the household of the parent
+    whose true ID number they carry in 父（母）亲证件号码."""
     pop, rng = ctx.pop, ctx.rng
     p, h = pop.p, pop.h
-    k = len(mothers)
-    hh = p["hh"][mothers]
+    k = len(parents)
+    hh = p["hh"][parents]
     sex = rng.integers(0, 2, k)
-    birth = days_in(rng, start, k)
     seq = rng.integers(0, 500, k) * 2 + (sex == 0)
     ids = id_numbers(np.full(k, pop.county_code6), birth, seq)
     surname = np.where(hh >= 0, h["surname"][np.where(hh >= 0, hh, 0)], people.surnames(rng, k))
@@ -155,10 +199,13 @@ def _births(ctx: Ctx, mothers: np.ndarray, start: np.datetime64) -> FeedChunk:
         "name": name,
         "sex": pick(("男", "女"), sex),
         "birth_date": birth,
-        "region_code": ctx.plan.village_code.take(pa.array(p["village"][mothers])),
+        "region_code": ctx.plan.village_code.take(pa.array(p["village"][parents])),
         "phone": pa.nulls(k, pa.string()),
-        "event": pick(("出生",), np.zeros(k, int)),
+        "event": pick(("出生", "死亡", "迁入", "迁出"), np.full(k, kind)),
         "event_date": birth,
+        "parent_id_number": p["id"].take(pa.array(parents, pa.int64())),
     }
-    event = np.where(hh >= 0, EVENT["birth"], -1)
-    return chunk("civil_registry", cols, np.full(k, -1), hh, p["village"][mothers], event)
+    event = np.where(hh >= 0, EVENT[event_name], -1)
+    c = chunk("civil_registry", cols, np.full(k, -1), hh, p["village"][parents], event)
+    c.late_kind, c.unit = event, parents.astype(np.int64)
+    return c

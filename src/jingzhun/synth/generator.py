@@ -21,8 +21,10 @@ from jingzhun.store import atomic_dir
 from jingzhun.synth import feeds_health, feeds_place, feeds_school, feeds_social
 from jingzhun.synth.config import GB18030_DATASETS, EventRates, NoiseRates, SynthConfig
 from jingzhun.synth.conflicts import plant_registry_conflicts
+from jingzhun.synth.delivery import Deliveries
 from jingzhun.synth.feedbase import FEED_NAMES, Ctx, FeedChunk, finalize
 from jingzhun.synth.feednoise import add_noise
+from jingzhun.synth.history import History
 from jingzhun.synth.income import household_income
 from jingzhun.synth.manifest import FileEntry, Manifest
 from jingzhun.synth.population import build_county
@@ -30,7 +32,15 @@ from jingzhun.synth.regions import RegionPlan, plan_regions
 from jingzhun.synth.registry import household_table, income_table, member_table
 from jingzhun.synth.timeline import draw_timeline
 from jingzhun.synth.truth import events_table, registry_events_table, truth_table
-from jingzhun.synth.writers import EVENTS_SCHEMA, TRUTH_SCHEMA, DatasetWriter, TruthWriter, sha256_of
+from jingzhun.synth.writers import (
+    EVENTS_SCHEMA,
+    HOUSEHOLDS_SCHEMA,
+    STATES_SCHEMA,
+    TRUTH_SCHEMA,
+    DatasetWriter,
+    TruthWriter,
+    sha256_of,
+)
 
 Progress = Callable[[int, int, str], None]
 REGISTRY = ("household", "member", "income")
@@ -93,6 +103,8 @@ class CountyOutput:
     tables: list[tuple[tuple[str, str], pa.Table]]
     truth: list[pa.Table]
     events: list[pa.Table]
+    states: list[pa.Table]
+    households_truth: list[pa.Table]
     households: int
     registered: int
     others: int
@@ -104,8 +116,9 @@ Sink = Callable[[str, "tuple[str, str] | None", pa.Table], None]
 def county_output(cfg: SynthConfig, plan: RegionPlan, county: int, sink: Sink | None = None) -> CountyOutput:
     """Draw one county (registry, every month of every feed, noise, truth); a pure function of its inputs.
 
-    With ``sink(kind, key, table)`` (kind: data, truth or events) every table goes out as soon as it is
-    made, so only one feed-month is held; without it the tables are collected in the result.
+    With ``sink(kind, key, table)`` (kind: data, truth, events, states or households) every table goes
+    out as soon as it is made, so only one feed-month is held; without it the tables are collected in
+    the result. Records delivered late wait in :class:`Deliveries` for the month whose file holds them.
     """
     periods = cfg.periods
     rng = np.random.Generator(np.random.PCG64([cfg.seed, 1, county]))
@@ -114,8 +127,14 @@ def county_output(cfg: SynthConfig, plan: RegionPlan, county: int, sink: Sink | 
     tl = draw_timeline(rng, pop, cfg)
     registry_events = plant_registry_conflicts(rng, pop, tl, cfg)
     out = CountyOutput(
-        county, [], [], [], pop.n_households, pop.n_registered, pop.n_people - pop.n_registered
+        county, [], [], [], [], [], pop.n_households, pop.n_registered, pop.n_people - pop.n_registered
     )
+    collected = {
+        "truth": out.truth,
+        "events": out.events,
+        "states": out.states,
+        "households": out.households_truth,
+    }
 
     def emit(kind: str, key: tuple[str, str] | None, table: pa.Table) -> None:
         if sink is not None:
@@ -124,21 +143,27 @@ def county_output(cfg: SynthConfig, plan: RegionPlan, county: int, sink: Sink | 
             assert key is not None
             out.tables.append((key, table))
         else:
-            (out.truth if kind == "truth" else out.events).append(table)
+            collected[kind].append(table)
 
     emit("data", ("household", periods[0]), household_table(pop, plan))
     emit("data", ("member", periods[0]), member_table(pop))
     emit("data", ("income", periods[0]), income_table(pop, income, cfg.income_year))
     emit("events", None, registry_events_table(registry_events, pop, plan, periods[0]))
-    ctx = Ctx(pop, plan, tl, cfg, rng, county)
+    deliveries = Deliveries(cfg.seed, county, cfg.months)
+    ctx = Ctx(pop, plan, tl, cfg, rng, county, deliveries)
+    history = History(pop, plan, cfg)
     for m, period in enumerate(periods):
         for name in FEEDS:
-            chunk = _BUILDERS[name](ctx, m, period)
+            chunk = deliveries.route(_BUILDERS[name](ctx, m, period), m)
             table = finalize(chunk, period, pop.county_code6)
             table, noise = add_noise(ctx, table, chunk, cfg, ctx.month_start(m))
             emit("data", (name, period), table)
             emit("truth", None, truth_table(chunk, table, noise, pop, plan, period))
             emit("events", None, events_table(chunk, table, pop, plan, period))
+            history.add(chunk, table, m, period)
+    emit("events", None, history.events())
+    emit("states", None, history.states())
+    emit("households", None, history.households())
     return out
 
 
@@ -190,8 +215,12 @@ def _run(folder: Path, cfg: SynthConfig, progress: Progress | None, workers: int
             writers[(name, period)] = DatasetWriter(
                 folder / period / f"{name}.{ext}", name, cfg.fmt, encoding(name) or "utf-8-sig", created
             )
-    truth = TruthWriter(folder / "truth" / "feed_truth.parquet", TRUTH_SCHEMA)
-    events = TruthWriter(folder / "truth" / "events.parquet", EVENTS_SCHEMA)
+    truth_writers = {
+        "truth": TruthWriter(folder / "truth" / "feed_truth.parquet", TRUTH_SCHEMA),
+        "events": TruthWriter(folder / "truth" / "events.parquet", EVENTS_SCHEMA),
+        "states": TruthWriter(folder / "truth" / "states.parquet", STATES_SCHEMA),
+        "households": TruthWriter(folder / "truth" / "households.parquet", HOUSEHOLDS_SCHEMA),
+    }
     counts = {
         "counties": plan.n_counties,
         "townships": len(plan.town_code),
@@ -208,15 +237,19 @@ def _run(folder: Path, cfg: SynthConfig, progress: Progress | None, workers: int
                 assert key is not None
                 writers[key].write(table)
             else:
-                (truth if kind == "truth" else events).write(table)
+                truth_writers[kind].write(table)
 
         for result in _county_results(cfg, plan, workers, sink):
             for key, table in result.tables:
                 writers[key].write(table)
-            for table in result.truth:
-                truth.write(table)
-            for table in result.events:
-                events.write(table)
+            for kind, tables in (
+                ("truth", result.truth),
+                ("events", result.events),
+                ("states", result.states),
+                ("households", result.households_truth),
+            ):
+                for table in tables:
+                    truth_writers[kind].write(table)
             counts["households"] += result.households
             counts["persons"] += result.registered
             counts["other_people"] += result.others
@@ -225,7 +258,7 @@ def _run(folder: Path, cfg: SynthConfig, progress: Progress | None, workers: int
                 progress(done, cfg.persons, f"county {result.county + 1}/{plan.n_counties}")
     finally:
         rows = {key: w.close() for key, w in writers.items()}
-        truth_rows, event_rows = truth.close(), events.close()
+        truth_rows = {kind: w.close() for kind, w in truth_writers.items()}
 
     files = [
         FileEntry(
@@ -251,11 +284,13 @@ def _run(folder: Path, cfg: SynthConfig, progress: Progress | None, workers: int
                 w.sheets if cfg.fmt == "xlsx" else None,
             )
         )
-    for path, name, n, sha in (
-        (truth.path, "feed_truth", truth_rows, truth.sha256),
-        (events.path, "events", event_rows, events.sha256),
-    ):
-        files.append(FileEntry(path.relative_to(folder).as_posix(), name, None, "truth", n, sha))
+    for kind, tw in truth_writers.items():
+        name = "feed_truth" if kind == "truth" else kind
+        files.append(
+            FileEntry(
+                tw.path.relative_to(folder).as_posix(), name, None, "truth", truth_rows[kind], tw.sha256
+            )
+        )
     return Manifest(
         seed=cfg.seed,
         persons=cfg.persons,

@@ -87,6 +87,7 @@ def member_table(pop: Population) -> pa.Table:
         "work_months": p["work_months"][:n],
         "medical_insurance": med,
         "serious_illness_insurance": med,
+        "employee_medical_insurance": p["employee_ins"][:n],
         "phone": p["phone"].take(take),
     }
     return _table("member", cols, n)

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jingzhun.catalog import DATASETS
 from jingzhun.synth.feedbase import EVENTS, FeedChunk
 from jingzhun.synth.population import Population
 from jingzhun.synth.regions import RegionPlan
@@ -39,6 +40,17 @@ def truth_table(
     )
 
 
+def record_dates(dataset: str, table: pa.Table) -> pa.Array:
+    """The event date written in each record (date32): the feed's date field; for 人社 the first day of
+    the 所属期 month."""
+    ds = DATASETS[dataset]
+    assert ds.date_field is not None
+    col = table.column(ds.date_field).combine_chunks()
+    if ds.field(ds.date_field).type == "date":
+        return col
+    return pc.strptime(pc.binary_join_element_wise(col, "-01", ""), "%Y-%m-%d", "s").cast(pa.date32())
+
+
 def events_table(
     chunk: FeedChunk, table: pa.Table, pop: Population, plan: RegionPlan, period: str
 ) -> pa.Table:
@@ -56,6 +68,8 @@ def events_table(
             "dataset": pa.repeat(chunk.dataset, k),
             "record_id": table.column("record_id").take(take),
             "detail": detail,
+            "event_date": record_dates(chunk.dataset, table).take(take),
+            "arrival": pa.repeat(period, k),
         }
     )
 
@@ -77,5 +91,7 @@ def registry_events_table(
             "dataset": pa.array([r["dataset"] for r in rows], pa.string()),
             "record_id": pa.nulls(k, pa.string()),
             "detail": pa.array([r["detail"] for r in rows], pa.string()),
+            "event_date": pa.nulls(k, pa.date32()),
+            "arrival": pa.repeat(period, k),
         }
     )

@@ -209,17 +209,39 @@ EVENTS_SCHEMA = pa.schema(
         ("dataset", pa.string()),
         ("record_id", pa.string()),
         ("detail", pa.string()),
+        ("event_date", pa.date32()),
+        ("arrival", pa.string()),
     ]
+)
+STATES_SCHEMA = pa.schema(
+    [
+        ("state", pa.string()),
+        ("subject", pa.string()),
+        ("household_id", pa.string()),
+        ("person_id", pa.string()),
+        ("village_code", pa.string()),
+        ("natural_village", pa.string()),
+        ("value", pa.string()),
+        ("event_date", pa.date32()),
+        ("arrival", pa.string()),
+        ("dataset", pa.string()),
+        ("record_id", pa.string()),
+    ]
+)
+HOUSEHOLDS_SCHEMA = pa.schema(
+    [("household_id", pa.string()), ("period", pa.string()), ("member_count", pa.int64())]
 )
 
 
 class TruthWriter:
-    """Parquet writer for a truth table (feed_truth or events)."""
+    """Parquet writer for a truth table (feed_truth, events, states, households)."""
 
     def __init__(self, path: Path, schema: pa.Schema):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.schema, self.rows = path, schema, 0
-        low_cardinality = [n for n in ("dataset", "period", "village_code", "event") if n in schema.names]
+        low_cardinality = [
+            n for n in ("dataset", "period", "village_code", "event", "arrival", "state") if n in schema.names
+        ]
         self._file = HashingFile(path)
         self._w = pq.ParquetWriter(
             self._file, schema, compression="snappy", use_dictionary=low_cardinality, write_statistics=False
