@@ -71,7 +71,7 @@ def time_semantics(ps: PolicySet, rule: Rule) -> str:
                 if text not in words:
                     words.append(text)
     if not words:
-        return "rules: " + ", ".join(f"`{d}`" for d in sorted(checked.deps)) if checked.deps else "registry as extracted"
+        return "rules: " + ", ".join(sorted(checked.deps)) if checked.deps else "registry as extracted"
     return "; ".join(words)
 
 

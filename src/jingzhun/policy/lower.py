@@ -433,9 +433,12 @@ class _Lowerer:
             return None
         df = schema.date_field(source)
         assert df is not None
-        months = {"new": self.window_param(schema.GRACE_PARAM) + 1, "year": self.end.month}.get(
-            w.unit, self.window_param(w.param) if w.param else w.n
-        )
+        if w.unit == "new":
+            months = self.window_param(schema.GRACE_PARAM) + 1
+        elif w.unit == "year":
+            months = self.end.month
+        else:
+            months = self.window_param(w.param) if w.param else w.n
         y, m = self.end.year, self.end.month - months + 1
         while m < 1:
             y, m = y - 1, m + 12
@@ -554,7 +557,7 @@ def latest_order(source: str, alias: str) -> exp.Expr:
     then by arrival, then by record id (so that ties resolve the same on every engine), as one text.
 
     >>> latest_order("housing_safety", "s").sql("duckdb")
-    "CONCAT(CAST(s.assess_date AS TEXT), '|', COALESCE(s._arrived, ''), '|', s.record_id)"
+    "CAST(s.assess_date AS TEXT) || '|' || COALESCE(s._arrived, '') || '|' || s.record_id"
     """
     df = schema.date_field(source)
     assert df is not None
