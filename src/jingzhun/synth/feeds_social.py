@@ -136,8 +136,11 @@ def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
     parts = []
     died = np.flatnonzero(tl.p["death"] == m)
     if len(died):
-        ev = np.where(~reg[died], -1, np.where(labourer(p)[died], EVENT["labourer_death"], EVENT["death"]))
-        parts.append(_events(ctx, died, 1, ctx.death_dates(died, m), ev))
+        date = ctx.death_dates(died, m)
+        ev = np.where(
+            ~reg[died], -1, np.where(labourer(p, died, date), EVENT["labourer_death"], EVENT["death"])
+        )
+        parts.append(_events(ctx, died, 1, date, ev))
     late = np.flatnonzero(tl.p["dead_before"] & (tl.p["dead_report"] == m))
     if len(late):
         date = ctx.month_start(0) - rng.integers(30, 400, len(late))
