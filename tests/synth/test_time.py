@@ -348,9 +348,20 @@ def test_employee_insured_members_are_marked_and_claim_under_employee_insurance(
     assert claims
 
 
-def test_newborns_have_a_valid_new_number(truth, records):
-    births = [e for e in truth["events"] if e["event"] == "birth"]
-    for e in births:
+def test_newborns_and_children_moving_in_get_new_valid_numbers_of_their_own(truth, records, members):
+    noise = {t["record_id"]: t["noise"] for t in truth["feed_truth"] if t["dataset"] == "civil_registry"}
+    known = {m["证件号码"] for m in members.values()}
+    issued = []
+    for e in truth["events"]:
+        if e["event"] not in ("birth", "move_in") or noise[e["record_id"]]:
+            continue
         _, r = records[("civil_registry", e["record_id"])]
         check = ids.check(r["证件号码"])
-        assert not check.valid or r["证件号码"][6:14] == r["出生日期"].strftime("%Y%m%d")
+        assert check.valid and r["证件号码"][6:14] == r["出生日期"].strftime("%Y%m%d"), r
+        assert r["证件号码"] not in known and r["证件号码"] != r["父（母）亲证件号码"]
+        if e["event"] == "birth":
+            assert r["出生日期"] == r["变动日期"] == e["event_date"]
+        else:
+            assert r["出生日期"] < r["变动日期"] == e["event_date"]
+        issued.append(r["证件号码"])
+    assert len(issued) == len(set(issued)) >= 2

@@ -82,17 +82,20 @@ class Deliveries:
             delays[rows] = self.delay(kind, chunk.unit[rows], m)
             self._force(kind, chunk.unit[rows], delays, rows, m)
         late = np.flatnonzero(delays > 0)
-        if len(late):
-            for d in np.unique(delays[late]).tolist():
-                self._pending.setdefault((chunk.dataset, m + d), []).append(
-                    take_rows(chunk, np.flatnonzero(delays == d))
-                )
-            chunk = take_rows(chunk, np.flatnonzero(delays == 0))
+        for d in np.unique(delays[late]).tolist():
+            self._pending.setdefault((chunk.dataset, m + d), []).append(
+                take_rows(chunk, np.flatnonzero(delays == d))
+            )
         arriving = self._pending.pop((chunk.dataset, m), [])
-        if not arriving:
+        if not len(late) and not arriving:
             return chunk
-        joined = [chunk, *arriving] if len(chunk) else arriving
-        return concat_chunks(joined) if any(len(c) for c in joined) else chunk
+        on_time = np.flatnonzero(delays == 0)
+        if arriving:
+            n = len(chunk)
+            chunk = concat_chunks([chunk, *arriving]) if n else concat_chunks(arriving)
+            on_time = np.r_[on_time, np.arange(n, len(chunk))] if n else np.arange(len(chunk))
+        chunk.keep = on_time  # finalize drops the rows held back
+        return chunk
 
     def _force(self, kind: int, units: np.ndarray, delays: np.ndarray, rows: np.ndarray, m: int) -> None:
         """Give a missing delay class to one unit of this month that is on time, or whose class was

@@ -95,6 +95,7 @@ class FeedChunk:
     extra: dict[str, object] = field(default_factory=dict)
     late_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    keep: np.ndarray | None = None  # rows that go into this month's file (None: all), applied by finalize
 
     def __post_init__(self) -> None:
         n = len(self.person)
@@ -193,12 +194,17 @@ def finalize(c: FeedChunk, period: str, county6: int) -> pa.Table:
     """Sort by the feed's date, give record IDs (prefix + month + county + serial) and convert to the
     catalogue's export types in catalogue order."""
     ds = DATASETS[c.dataset]
-    n = len(c)
+    rows = c.keep
+    c.keep = None
     if ds.date_field and isinstance(c.cols.get(ds.date_field), np.ndarray):
-        order = np.argsort(
-            np.asarray(c.cols[ds.date_field]).astype("datetime64[D]").astype(np.int64), kind="stable"
-        )
-        _reorder(c, order)
+        dates = np.asarray(c.cols[ds.date_field]).astype("datetime64[D]").astype(np.int64)
+        if rows is None:
+            _reorder(c, np.argsort(dates, kind="stable"))
+        else:
+            _reorder(c, rows[np.argsort(dates[rows], kind="stable")])
+    elif rows is not None:
+        _reorder(c, rows)
+    n = len(c)
     rid = concat(
         f"{RECORD_PREFIX[c.dataset]}{period.replace('-', '')}{county6}", zpad(np.arange(1, n + 1), 7)
     )

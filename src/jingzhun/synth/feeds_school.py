@@ -78,7 +78,8 @@ def enrolment(ctx: Ctx, m: int) -> FeedChunk:
     u = rng.random(k)
     status = np.where(u < 0.0005, 2, np.where(u < 0.0015, 4, 0))
     status = np.where(back[idx] == m, 0, np.where(dropped, tl.p["dropout_status"][idx], status))
-    compulsory = (p["hh"][idx] >= 0) & (p["age"][idx] >= 6) & (p["age"][idx] <= 15)
+    age = people.age_at(p["birth"][idx], ctx.month_start(m + 1) - 1)  # at the end of the month
+    compulsory = (p["hh"][idx] >= 0) & (age >= 6) & (age <= 15)
     event = np.where(compulsory & ((status == 1) | (status == 2)), EVENT["dropout"], -1)
     conflict = p["school_conflict"][idx] & (m == 0)
     event = np.where(conflict, EVENT["conflict_school_status"], event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from jingzhun.synth import people
 from jingzhun.synth.feedbase import EVENT, Ctx, FeedChunk, chunk, concat_chunks, days_in, person_cols
@@ -136,8 +137,11 @@ def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
     parts = []
     died = np.flatnonzero(tl.p["death"] == m)
     if len(died):
-        ev = np.where(~reg[died], -1, np.where(labourer(p)[died], EVENT["labourer_death"], EVENT["death"]))
-        parts.append(_events(ctx, died, 1, ctx.death_dates(died, m), ev))
+        date = ctx.death_dates(died, m)
+        ev = np.where(
+            ~reg[died], -1, np.where(labourer(p, died, date), EVENT["labourer_death"], EVENT["death"])
+        )
+        parts.append(_events(ctx, died, 1, date, ev))
     late = np.flatnonzero(tl.p["dead_before"] & (tl.p["dead_report"] == m))
     if len(late):
         date = ctx.month_start(0) - rng.integers(30, 400, len(late))
@@ -181,6 +185,32 @@ def _events(ctx: Ctx, idx: np.ndarray, kind: int, date: np.ndarray, event: np.nd
     return c
 
 
+def _new_id_numbers(ctx: Ctx, birth: np.ndarray, sex: np.ndarray) -> pa.Array:
+    """ID numbers for people new to the county, unique: never one of the county's people nor one given
+    to a newcomer before (a valid number never points at the wrong person). A number is fixed by the
+    birth date and the 3-digit sequence, so uniqueness is checked on (birth date, sequence)."""
+    pop, rng = ctx.pop, ctx.rng
+    taken_keys = ctx.cache.get("id_keys")
+    if not isinstance(taken_keys, np.ndarray):
+        seqs = pc.utf8_slice_codeunits(pop.p["id"], 14, 17).cast(pa.int64()).to_numpy()
+        taken_keys = np.sort(pop.p["birth"].astype("datetime64[D]").astype(np.int64) * 1000 + seqs)
+    k = len(birth)
+    day = birth.astype("datetime64[D]").astype(np.int64)
+    seq = rng.integers(0, 500, k) * 2 + (sex == 0)
+    for _ in range(50):
+        key = day * 1000 + seq
+        pos = np.minimum(np.searchsorted(taken_keys, key), len(taken_keys) - 1)
+        clash = taken_keys[pos] == key
+        _, first = np.unique(key, return_index=True)
+        clash[np.setdiff1d(np.arange(k), first)] = True
+        if not clash.any():
+            break
+        seq = np.where(clash, rng.integers(0, 500, k) * 2 + (sex == 0), seq)
+    new = np.sort(day * 1000 + seq)
+    ctx.cache["id_keys"] = np.insert(taken_keys, np.searchsorted(taken_keys, new), new)
+    return id_numbers(np.full(k, pop.county_code6), birth, seq)
+
+
 def _newcomers(ctx: Ctx, parents: np.ndarray, kind: int, birth: np.ndarray, event_name: str) -> FeedChunk:
     """People new to the county's lists (a new ID number, the household's surname; truth person_id NULL):
     newborns (``kind`` 0, 出生) and children moving in (2, 迁入), placed in the household of the parent
@@ -190,8 +220,7 @@ def _newcomers(ctx: Ctx, parents: np.ndarray, kind: int, birth: np.ndarray, even
     k = len(parents)
     hh = p["hh"][parents]
     sex = rng.integers(0, 2, k)
-    seq = rng.integers(0, 500, k) * 2 + (sex == 0)
-    ids = id_numbers(np.full(k, pop.county_code6), birth, seq)
+    ids = _new_id_numbers(ctx, birth, sex)
     surname = np.where(hh >= 0, h["surname"][np.where(hh >= 0, hh, 0)], people.surnames(rng, k))
     name = people.full_names(rng, surname, sex, birth)
     cols = {

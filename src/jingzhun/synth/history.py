@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from jingzhun.synth.regions import RegionPlan
 
 CHRONIC_MONTHLY_OOP = 500.0  # yuan of 慢特病门诊 out-of-pocket in a calendar month
-DROPPED = ("辍学", "休学")
 # 公安 events that change a household's size, and by how much
 _SIZE_CHANGE = {
     EVENT["death"]: -1,
@@ -59,8 +58,6 @@ class History:
         self._states: list[dict[str, object]] = []
         self._sizes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._out_of_school = np.zeros(pop.n_people, bool)
-        age = pop.p["age"]
-        self._child = (pop.p["hh"] >= 0) & (age >= 6) & (age <= 15)
 
     def add(self, chunk: FeedChunk, table: pa.Table, m: int, period: str) -> None:
         """Keep what the truths need from one feed-month (``table`` as written; duplicates at the end)."""
@@ -147,9 +144,8 @@ class History:
 
     def _enrolment(self, chunk: FeedChunk, t: pa.Table, m: int, period: str, seq: np.ndarray) -> None:
         status = t.column("status").combine_chunks()
-        child = self._child[np.maximum(chunk.person, 0)] & (chunk.person >= 0)
-        out = child & _np(pc.is_in(status, pa.array(DROPPED)))
-        back = child & self._out_of_school[np.maximum(chunk.person, 0)] & _np(pc.equal(status, "在读"))
+        out = chunk.event == EVENT["dropout"]  # 辍学/休学 of a registered child of compulsory age
+        back = self._out_of_school[np.maximum(chunk.person, 0)] & _np(pc.equal(status, "在读"))
         self._out_of_school[chunk.person[out]] = True
         self._out_of_school[chunk.person[back]] = False
         self._state_rows("school", chunk, t, np.flatnonzero(out | back), status, m, seq)

@@ -87,8 +87,8 @@ def birth_dates(rng: np.random.Generator, age: np.ndarray, start: np.datetime64)
     return start - days
 
 
-def age_at(birth: np.ndarray, day: np.datetime64) -> np.ndarray:
-    """Whole years between birth and ``day``."""
+def age_at(birth: np.ndarray, day: np.datetime64 | np.ndarray) -> np.ndarray:
+    """Whole years between birth and ``day`` (one day, or one per person)."""
     return np.floor((day - birth).astype(np.int64) / 365.25).astype(np.int64)
 
 

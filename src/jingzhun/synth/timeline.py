@@ -120,7 +120,7 @@ def draw_timeline(rng: np.random.Generator, pop: Population, cfg: SynthConfig) -
     job_loss = draw_month(rng, p["worker"] & (lab_death == NEVER), ev.job_loss, k, at_least_one=True)
     job_loss = np.where(job_loss < death, job_loss, NEVER)
     job_loss = at_least_early(rng, job_loss, workers & (death == NEVER))
-    pupil = reg & (age >= 6) & (age <= 15) & (p["school"] >= people.SCHOOL_PRIMARY)
+    pupil = reg & (age >= 6) & (age <= 14) & (p["school"] >= people.SCHOOL_PRIMARY)
     dropout = draw_month(rng, pupil & (death == NEVER), ev.dropout, k, at_least_one=True)
     dropout = at_least_early(rng, dropout, pupil & (death == NEVER), 2)
     back = later_month(rng, dropout, 0.5, k)
@@ -202,6 +202,11 @@ def draw_timeline(rng: np.random.Generator, pop: Population, cfg: SynthConfig) -
     )
 
 
-def labourer(p: dict[str, np.ndarray]) -> np.ndarray:
-    """Labourers (DOMAIN.md): aged 16–60 with 技能劳动力 or 普通劳动力."""
-    return (p["age"] >= 16) & (p["age"] <= 60) & (p["labour"] <= people.ORDINARY)
+def labourer(
+    p: dict[str, np.ndarray], idx: np.ndarray | None = None, day: np.ndarray | None = None
+) -> np.ndarray:
+    """Labourers (DOMAIN.md): aged 16–60 (at ``day``; at the start without) with 技能劳动力 or 普通劳动力;
+    for people ``idx`` (everybody without)."""
+    sel = slice(None) if idx is None else idx
+    age = p["age"][sel] if day is None else people.age_at(p["birth"][sel], day)
+    return (age >= 16) & (age <= 60) & (p["labour"][sel] <= people.ORDINARY)
