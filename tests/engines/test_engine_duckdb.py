@@ -146,3 +146,17 @@ def test_register_parquet_and_drop(tmp_path) -> None:  # type: ignore[no-untyped
     assert eng.fetch_arrow(exp.select("COUNT(*) AS n").from_("a")).to_pylist() == [{"n": 2}]
     eng.drop("a")
     assert not eng.has_table("a")
+
+
+def test_a_column_named_like_a_partition_folder_keeps_the_files_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Imports live in ``datasets/<dataset>/period=YYYY-MM/``; the 人社 feed has its own column ``period``
+    (所属期). A record of January delivered in May must keep its month, not take the folder's."""
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "employment" / "period=2025-05"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"record_id": ["R1", "R2"], "period": ["2025-01", "2025-05"]}), folder / "i.parquet")
+    engine = DuckDBEngine()
+    engine.register_table("employment", [folder / "i.parquet"])
+    rows = engine.fetch_arrow(exp.select("record_id", "period").from_("employment").order_by("record_id"))
+    assert rows.to_pylist() == [{"record_id": "R1", "period": "2025-01"}, {"record_id": "R2", "period": "2025-05"}]

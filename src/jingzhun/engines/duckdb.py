@@ -66,7 +66,7 @@ class DuckDBEngine(Engine):
         files = exp.Array(expressions=[exp.Literal.string(p) for p in paths]).sql("duckdb")
         self.execute(
             f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM read_parquet({files}, "
-            "union_by_name = true)"
+            "union_by_name = true, hive_partitioning = false)"
         )
         self._views.add(name)
 

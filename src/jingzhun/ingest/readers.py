@@ -422,7 +422,7 @@ def _parquet_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
 
     try:
         schema = pq.read_schema(path)
-        con.sql(f"SELECT * FROM read_parquet({literal(path)}) LIMIT 0").fetchall()
+        con.sql(f"SELECT * FROM read_parquet({literal(path)}, hive_partitioning = false) LIMIT 0").fetchall()
     except Exception as exc:  # pyarrow and DuckDB raise several kinds
         raise file_error(path, "不是有效的 Parquet 文件", "not a valid Parquet file", hint=str(exc)) from None
     width = len(schema.names)
@@ -436,7 +436,7 @@ def _parquet_sheet(con: duckdb.DuckDBPyConnection, path: Path) -> RawSheet:
         UNION ALL
         SELECT * FROM (
             SELECT {cells}, CAST(p.file_row_number + 2 AS BIGINT) AS _row
-            FROM read_parquet({literal(path)}, file_row_number = true) p
+            FROM read_parquet({literal(path)}, file_row_number = true, hive_partitioning = false) p
         ) WHERE {not_blank}
     """)
     return _finish(con, path, None, name, width)

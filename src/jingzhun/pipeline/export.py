@@ -103,7 +103,7 @@ def export_table(data_root: str | Path, run_id: str, what: str, *, unmask: bool 
         files = [str(p) for p in snapshot.files(name)]
         if files:
             listed = ", ".join(literal(f) for f in files)
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true, hive_partitioning = false)")
         else:
             con.execute("CREATE TABLE member (person_id VARCHAR, household_id VARCHAR, name VARCHAR, "
                         "id_number VARCHAR, relation VARCHAR)")

@@ -116,7 +116,7 @@ def _linked_records(
         marks = ", ".join("?" for _ in ids)
         for r in data.rows(
             cur,
-            f"SELECT * FROM read_parquet([{listed}], union_by_name=true) WHERE record_id IN ({marks})",
+            f"SELECT * FROM read_parquet([{listed}], union_by_name=true, hive_partitioning=false) WHERE record_id IN ({marks})",
             ids,
         ):
             shown = {k: v for k, v in r.items() if v is not None and not k.startswith("_")}
