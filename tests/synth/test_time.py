@@ -11,7 +11,7 @@ import pytest
 
 from jingzhun import ids
 from jingzhun.catalog import DATASETS
-from jingzhun.synth import FEEDS
+from jingzhun.synth import FEEDS, generate
 
 LATE_KINDS = (
     "labourer_death",
@@ -368,8 +368,6 @@ def test_newborns_and_children_moving_in_get_new_valid_numbers_of_their_own(trut
 
 
 def test_late_deliveries_states_and_sizes_are_the_same_bytes_for_the_same_seed(six, tmp_path):
-    from jingzhun.synth import generate
-
     _, manifest = six
     again = generate(tmp_path / "again", persons=2000, seed=11, start="2025-01", months=6, fmt="parquet")
     assert {f.path: f.sha256 for f in again.files} == {f.path: f.sha256 for f in manifest.files}
