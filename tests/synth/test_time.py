@@ -279,6 +279,15 @@ def test_natural_villages_fail_then_pass_pass_then_fail_and_differ_within_a_vill
         if r["自然村"] is None
     ]
     assert wide  # a village-wide assessment names no natural village
+    register = pq.read_table(out / manifest.periods[0] / "household.parquet").to_pylist()
+    hamlets = {(h["行政村代码"], h["自然村"]) for h in register}
+    named = [
+        (r["行政村代码"], r["自然村"])
+        for p in manifest.periods
+        for r in pq.read_table(out / p / "water_safety.parquet").to_pylist()
+        if r["自然村"] is not None
+    ]
+    assert named and set(named) <= hamlets  # spelled as the household register spells it
 
 
 def test_children_who_drop_out_return_or_stay_out_with_no_records(truth, records):

@@ -62,6 +62,9 @@ class _Water:
     in the flat arrays)."""
 
     first: np.ndarray  # per local village: index of its first natural village in the flat arrays
+    lived: np.ndarray  # natural villages where people live (index within their village), by village
+    lived_first: np.ndarray  # per local village: its first entry in ``lived``
+    lived_count: np.ndarray  # per local village: its entries in ``lived``
     failing: np.ndarray  # per unit: the last assessment failed
     retest: np.ndarray  # per failing unit: month of its next re-assessment (NEVER: none)
     assess: dict[int, list[int]] = field(default_factory=dict)  # planted: month -> units assessed
@@ -81,10 +84,14 @@ def _water_plan(ctx: Ctx) -> _Water:
     hamlets = ctx.plan.village_hamlets[villages]
     first = np.r_[0, np.cumsum(hamlets)[:-1]].astype(np.int64)
     units = int(hamlets.sum()) + len(villages)
-    w = _Water(first, np.zeros(units, bool), np.full(units, NEVER))
+    h = ctx.pop.h
+    local = np.searchsorted(villages, h["village"])  # households' local village (villages are sorted)
+    pairs = np.unique(local * 1000 + h["hamlet"])
+    lived_count = np.bincount(pairs // 1000, minlength=len(villages))
+    lived_first = np.r_[0, np.cumsum(lived_count)[:-1]]
+    w = _Water(first, pairs % 1000, lived_first, lived_count, np.zeros(units, bool), np.full(units, NEVER))
     months = ctx.cfg.months
     stable = ctx.stable(6)
-    h = ctx.pop.h
     for v_local in stable.permutation(len(villages)).tolist() if months >= 2 else []:
         lived = np.unique(h["hamlet"][h["village"] == villages[v_local]])  # natural villages with people
         if len(lived) >= 2:
@@ -123,7 +130,16 @@ def water_safety(ctx: Ctx, m: int) -> FeedChunk:
     first_of = np.r_[0, np.flatnonzero(v_local[1:] != v_local[:-1]) + 1] if len(v_local) else np.zeros(0, int)
     rank = np.arange(len(v_local)) - np.repeat(first_of, np.diff(np.r_[first_of, len(v_local)]))
     offset = np.repeat(rng.integers(0, 100, len(first_of)), np.diff(np.r_[first_of, len(v_local)]))
-    unit = w.first[v_local] + (offset + rank) % hamlets[v_local]
+    # the natural villages where people live (all of them where the register has nobody)
+    count = np.where(w.lived_count[v_local] > 0, w.lived_count[v_local], hamlets[v_local])
+    pick_ = (offset + rank) % count
+    lived = (
+        w.lived[np.minimum(w.lived_first[v_local] + pick_, max(len(w.lived) - 1, 0))]
+        if len(w.lived)
+        else pick_
+    )
+    hamlet_idx = np.where(w.lived_count[v_local] > 0, lived, pick_)
+    unit = w.first[v_local] + hamlet_idx
     new_bad = (
         np.r_[True, v_local[1:] != v_local[:-1]] & np.repeat(bad[vsel], reps) if len(v_local) else unit > 0
     )
