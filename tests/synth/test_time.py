@@ -376,6 +376,17 @@ def test_newborns_and_children_moving_in_get_new_valid_numbers_of_their_own(trut
     assert len(issued) == len(set(issued)) >= 2
 
 
+def test_a_birth_names_the_mother_or_the_father_in_the_household(truth, records, members):
+    by_id = {m["证件号码"]: m for m in members.values()}
+    named = Counter()
+    for e in truth["events"]:
+        if e["event"] == "birth":
+            parent = by_id[records[("civil_registry", e["record_id"])][1]["父（母）亲证件号码"]]
+            assert parent["户编号"] == e["household_id"]
+            named[parent["性别"]] += 1
+    assert named["女"] and named["男"], named
+
+
 def test_late_deliveries_states_and_sizes_are_the_same_bytes_for_the_same_seed(six, tmp_path):
     _, manifest = six
     again = generate(tmp_path / "again", persons=2000, seed=11, start="2025-01", months=6, fmt="parquet")
