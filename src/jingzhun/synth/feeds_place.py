@@ -108,7 +108,7 @@ def _water_plan(ctx: Ctx) -> _Water:
 
 
 def water_safety(ctx: Ctx, m: int) -> FeedChunk:
-    """Villages are assessed about twice a year: 1–3 natural villages each, or (one in ten) the whole
+    """Villages are assessed about twice a year: 1–3 natural villages each, or (one in twenty) the whole
     village without naming one. A failing unit stays failing until a re-assessment 1–3 months later
     passes (60 %); a few assessments fail afresh."""
     rng, ev = ctx.rng, ctx.cfg.events
@@ -119,7 +119,7 @@ def water_safety(ctx: Ctx, m: int) -> FeedChunk:
     wide_unit = int(hamlets.sum()) + np.arange(nv)
     assessed = rng.random(nv) < 1 / 6
     bad = assessed & (rng.random(nv) < ev.unsafe_water)
-    wide = rng.random(nv) < 0.1
+    wide = rng.random(nv) < 0.05
     forced_month = int(ctx.stable(7).integers(0, ctx.cfg.months))
     forced_village = int(ctx.stable(7).integers(0, nv))
     if m == forced_month:  # a whole-village assessment in every county
