@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from jingzhun import ids
 from jingzhun.catalog import DATASETS
 from jingzhun.synth import FEEDS, generate
+from jingzhun.synth.delivery import Deliveries
+from jingzhun.synth.feedbase import EVENT, chunk
 
 LATE_KINDS = (
     "labourer_death",
@@ -392,3 +395,29 @@ def test_late_deliveries_states_and_sizes_are_the_same_bytes_for_the_same_seed(s
     again = generate(tmp_path / "again", persons=2000, seed=11, start="2025-01", months=6, fmt="parquet")
     assert {f.path: f.sha256 for f in again.files} == {f.path: f.sha256 for f in manifest.files}
     assert {"truth/states.parquet", "truth/households.parquet"} <= {f.path for f in again.files}
+
+
+def test_deliveries_hold_each_record_back_once_and_a_households_records_together():
+    months, n = 6, 400
+    deliveries = Deliveries(seed=1, county=0, months=months)
+    arrived = {}
+    for m in range(months):
+        person = np.arange(n) + 1000 * m
+        household = person // 4  # four members a household, entering 低保 together
+        day = np.full(n, np.datetime64(f"2025-{m + 1:02d}-03"))
+        c = chunk("assistance", {"change_date": day}, person, household, np.zeros(n, int))
+        c.late_kind, c.unit = np.full(n, EVENT["dibao_entry"]), household
+        out = deliveries.route(c, m)
+        rows = np.arange(len(out)) if out.keep is None else out.keep
+        for p in out.person[rows].tolist():
+            assert p not in arrived  # once
+            arrived[p] = m
+    assert len(arrived) == months * n
+    delay = {p: m - p // 1000 for p, m in arrived.items()}
+    assert set(delay.values()) <= {0, 1, 2, 4, 5} and {1, 2} <= set(delay.values())
+    assert max(delay.values()) >= 4
+    assert all(p // 1000 + d < months for p, d in delay.items())  # nothing arrives after the last month
+    for p, d in delay.items():
+        assert delay[p - p % 4] == d  # the household's members share their delay
+    late = sum(1 for d in delay.values() if d) / len(delay)
+    assert 0.05 < late < 0.2
