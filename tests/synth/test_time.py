@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from jingzhun import ids
 from jingzhun.catalog import DATASETS
-from jingzhun.synth import FEEDS
+from jingzhun.synth import FEEDS, generate
+from jingzhun.synth.delivery import Deliveries
+from jingzhun.synth.feedbase import EVENT, chunk
 
 LATE_KINDS = (
     "labourer_death",
@@ -279,6 +282,15 @@ def test_natural_villages_fail_then_pass_pass_then_fail_and_differ_within_a_vill
         if r["自然村"] is None
     ]
     assert wide  # a village-wide assessment names no natural village
+    register = pq.read_table(out / manifest.periods[0] / "household.parquet").to_pylist()
+    hamlets = {(h["行政村代码"], h["自然村"]) for h in register}
+    named = [
+        (r["行政村代码"], r["自然村"])
+        for p in manifest.periods
+        for r in pq.read_table(out / p / "water_safety.parquet").to_pylist()
+        if r["自然村"] is not None
+    ]
+    assert named and set(named) <= hamlets  # spelled as the household register spells it
 
 
 def test_children_who_drop_out_return_or_stay_out_with_no_records(truth, records):
@@ -365,3 +377,47 @@ def test_newborns_and_children_moving_in_get_new_valid_numbers_of_their_own(trut
             assert r["出生日期"] < r["变动日期"] == e["event_date"]
         issued.append(r["证件号码"])
     assert len(issued) == len(set(issued)) >= 2
+
+
+def test_a_birth_names_the_mother_or_the_father_in_the_household(truth, records, members):
+    by_id = {m["证件号码"]: m for m in members.values()}
+    named = Counter()
+    for e in truth["events"]:
+        if e["event"] == "birth":
+            parent = by_id[records[("civil_registry", e["record_id"])][1]["父（母）亲证件号码"]]
+            assert parent["户编号"] == e["household_id"]
+            named[parent["性别"]] += 1
+    assert named["女"] and named["男"], named
+
+
+def test_late_deliveries_states_and_sizes_are_the_same_bytes_for_the_same_seed(six, tmp_path):
+    _, manifest = six
+    again = generate(tmp_path / "again", persons=2000, seed=11, start="2025-01", months=6, fmt="parquet")
+    assert {f.path: f.sha256 for f in again.files} == {f.path: f.sha256 for f in manifest.files}
+    assert {"truth/states.parquet", "truth/households.parquet"} <= {f.path for f in again.files}
+
+
+def test_deliveries_hold_each_record_back_once_and_a_households_records_together():
+    months, n = 6, 400
+    deliveries = Deliveries(seed=1, county=0, months=months)
+    arrived = {}
+    for m in range(months):
+        person = np.arange(n) + 1000 * m
+        household = person // 4  # four members a household, entering 低保 together
+        day = np.full(n, np.datetime64(f"2025-{m + 1:02d}-03"))
+        c = chunk("assistance", {"change_date": day}, person, household, np.zeros(n, int))
+        c.late_kind, c.unit = np.full(n, EVENT["dibao_entry"]), household
+        out = deliveries.route(c, m)
+        rows = np.arange(len(out)) if out.keep is None else out.keep
+        for p in out.person[rows].tolist():
+            assert p not in arrived  # once
+            arrived[p] = m
+    assert len(arrived) == months * n
+    delay = {p: m - p // 1000 for p, m in arrived.items()}
+    assert set(delay.values()) <= {0, 1, 2, 4, 5} and {1, 2} <= set(delay.values())
+    assert max(delay.values()) >= 4
+    assert all(p // 1000 + d < months for p, d in delay.items())  # nothing arrives after the last month
+    for p, d in delay.items():
+        assert delay[p - p % 4] == d  # the household's members share their delay
+    late = sum(1 for d in delay.values() if d) / len(delay)
+    assert 0.05 < late < 0.2

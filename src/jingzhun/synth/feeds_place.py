@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -56,19 +56,27 @@ def _village_households(ctx: Ctx) -> np.ndarray:
 
 @dataclass
 class _Water:
-    """Drinking-water state of a county's natural villages (and of whole villages) from month to month."""
+    """Drinking-water state of a county's natural villages (and of whole villages) from month to month.
+
+    A unit is a natural village, or a village for village-wide assessments (after all natural villages
+    in the flat arrays)."""
 
     first: np.ndarray  # per local village: index of its first natural village in the flat arrays
-    failing: np.ndarray  # per natural village, then one slot per village for village-wide assessments
-    retest: np.ndarray  # month of the next re-assessment of a failing unit
-    forced_pass: set[tuple[int, int]]  # (unit, month): the re-assessment passes
-    forced_fail: dict[int, int]  # month -> unit assessed and failing that month
+    lived: np.ndarray  # natural villages where people live (index within their village), by village
+    lived_first: np.ndarray  # per local village: its first entry in ``lived``
+    lived_count: np.ndarray  # per local village: its entries in ``lived``
+    failing: np.ndarray  # per unit: the last assessment failed
+    retest: np.ndarray  # per failing unit: month of its next re-assessment (NEVER: none)
+    assess: dict[int, list[int]] = field(default_factory=dict)  # planted: month -> units assessed
+    fails: set[tuple[int, int]] = field(default_factory=set)  # planted: (unit, month) fails afresh
+    passes: set[tuple[int, int]] = field(default_factory=set)  # planted: (unit, month) passes
+    retest_at: dict[int, int] = field(default_factory=dict)  # planted: unit -> month of its re-assessment
 
 
 def _water_plan(ctx: Ctx) -> _Water:
-    """Planted changes: in one village, in the first month, one natural village fails while another
-    passes; the failing one passes at its re-assessment two months later, the passing one fails the
-    next month and stays failing."""
+    """Planted in every county (with two months or more): in one village, in the first month, one
+    natural village fails while another passes; the first passes at its re-assessment two months later,
+    the second fails the next month and is not re-assessed (it stays failing)."""
     plan = ctx.cache.get("water")
     if isinstance(plan, _Water):
         return plan
@@ -76,26 +84,31 @@ def _water_plan(ctx: Ctx) -> _Water:
     hamlets = ctx.plan.village_hamlets[villages]
     first = np.r_[0, np.cumsum(hamlets)[:-1]].astype(np.int64)
     units = int(hamlets.sum()) + len(villages)
-    w = _Water(first, np.zeros(units, bool), np.full(units, NEVER), set(), {})
+    h = ctx.pop.h
+    local = np.searchsorted(villages, h["village"])  # households' local village (villages are sorted)
+    pairs = np.unique(local * 1000 + h["hamlet"])
+    lived_count = np.bincount(pairs // 1000, minlength=len(villages))
+    lived_first = np.r_[0, np.cumsum(lived_count)[:-1]]
+    w = _Water(first, pairs % 1000, lived_first, lived_count, np.zeros(units, bool), np.full(units, NEVER))
     months = ctx.cfg.months
     stable = ctx.stable(6)
-    h = ctx.pop.h
-    for v_local in stable.permutation(len(villages)).tolist():
-        lived = np.unique(h["hamlet"][h["village"] == villages[v_local]])
-        if len(lived) >= 2 and months >= 2:
+    for v_local in stable.permutation(len(villages)).tolist() if months >= 2 else []:
+        lived = np.unique(h["hamlet"][h["village"] == villages[v_local]])  # natural villages with people
+        if len(lived) >= 2:
             a, b = (first[v_local] + stable.choice(lived, 2, replace=False)).tolist()
-            w.forced_fail[0] = a
-            w.retest[a] = min(2, months - 1)
-            w.forced_pass.add((a, int(w.retest[a])))
-            w.forced_fail[1] = b
-            w.forced_fail[-1] = b  # passes in month 0
+            back = min(2, months - 1)
+            w.assess = {0: [a, b], 1: [b]}
+            w.assess.setdefault(back, []).append(a)
+            w.fails = {(a, 0), (b, 1)}
+            w.passes = {(b, 0), (a, back)}
+            w.retest_at = {a: back, b: NEVER}
             break
     ctx.cache["water"] = w
     return w
 
 
 def water_safety(ctx: Ctx, m: int) -> FeedChunk:
-    """Villages are assessed about twice a year: 1–3 natural villages each, or (one in ten) the whole
+    """Villages are assessed about twice a year: 1–3 natural villages each, or (one in twenty) the whole
     village without naming one. A failing unit stays failing until a re-assessment 1–3 months later
     passes (60 %); a few assessments fail afresh."""
     rng, ev = ctx.rng, ctx.cfg.events
@@ -106,7 +119,7 @@ def water_safety(ctx: Ctx, m: int) -> FeedChunk:
     wide_unit = int(hamlets.sum()) + np.arange(nv)
     assessed = rng.random(nv) < 1 / 6
     bad = assessed & (rng.random(nv) < ev.unsafe_water)
-    wide = rng.random(nv) < 0.1
+    wide = rng.random(nv) < 0.05
     forced_month = int(ctx.stable(7).integers(0, ctx.cfg.months))
     forced_village = int(ctx.stable(7).integers(0, nv))
     if m == forced_month:  # a whole-village assessment in every county
@@ -117,7 +130,16 @@ def water_safety(ctx: Ctx, m: int) -> FeedChunk:
     first_of = np.r_[0, np.flatnonzero(v_local[1:] != v_local[:-1]) + 1] if len(v_local) else np.zeros(0, int)
     rank = np.arange(len(v_local)) - np.repeat(first_of, np.diff(np.r_[first_of, len(v_local)]))
     offset = np.repeat(rng.integers(0, 100, len(first_of)), np.diff(np.r_[first_of, len(v_local)]))
-    unit = w.first[v_local] + (offset + rank) % hamlets[v_local]
+    # the natural villages where people live (all of them where the register has nobody)
+    count = np.where(w.lived_count[v_local] > 0, w.lived_count[v_local], hamlets[v_local])
+    pick_ = (offset + rank) % count
+    lived = (
+        w.lived[np.minimum(w.lived_first[v_local] + pick_, max(len(w.lived) - 1, 0))]
+        if len(w.lived)
+        else pick_
+    )
+    hamlet_idx = np.where(w.lived_count[v_local] > 0, lived, pick_)
+    unit = w.first[v_local] + hamlet_idx
     new_bad = (
         np.r_[True, v_local[1:] != v_local[:-1]] & np.repeat(bad[vsel], reps) if len(v_local) else unit > 0
     )
@@ -127,34 +149,25 @@ def water_safety(ctx: Ctx, m: int) -> FeedChunk:
     due = np.setdiff1d(np.flatnonzero(w.retest == m), unit)
     unit = np.r_[unit, due]
     new_bad = np.r_[new_bad, np.zeros(len(due), bool)]
-    forced = [x for mm, x in w.forced_fail.items() if mm in (m, -1 if m == 0 else -2)]
-    for x in forced:
-        if x not in unit:
-            unit, new_bad = np.r_[unit, x], np.r_[new_bad, False]
+    for x in w.assess.get(m, []):
+        unit, new_bad = np.r_[unit, x], np.r_[new_bad, False]
     unit, keep = np.unique(unit, return_index=True)
     new_bad = new_bad[keep]
     k = len(unit)
     fail = np.zeros(k, bool)
-    planned = {x for x, _ in w.forced_pass}
     for i, x in enumerate(unit.tolist()):  # a handful of assessments a month
-        if w.failing[x]:
-            retest_now = w.retest[x] == m
-            passes = (x, m) in w.forced_pass or (retest_now and x not in planned and rng.random() < 0.6)
-            if passes:
-                w.retest[x] = NEVER
-            elif retest_now:
-                w.retest[x] = m + int(rng.integers(1, 4))
-            w.failing[x] = fail[i] = not passes
-            continue
-        fresh = bool(new_bad[i]) or rng.random() < 0.003 or w.forced_fail.get(m) == x
-        if m == 0 and w.forced_fail.get(-1) == x:
-            fresh = False
-        if fresh:
-            w.failing[x] = fail[i] = True
-            if x == w.forced_fail.get(1):
-                w.retest[x] = NEVER  # stays failing
-            elif x not in planned:
-                w.retest[x] = m + int(rng.integers(1, 4))
+        was_failing, due = bool(w.failing[x]), w.retest[x] == m
+        if (x, m) in w.passes or (x, m) in w.fails:
+            failed = (x, m) in w.fails
+        elif was_failing:
+            failed = not (due and rng.random() < 0.6)
+        else:
+            failed = bool(new_bad[i]) or rng.random() < 0.003
+        if not failed:
+            w.retest[x] = NEVER
+        elif not was_failing or due:  # a new failure, or a failed re-assessment: when to look again
+            w.retest[x] = w.retest_at.get(x, m + int(rng.integers(1, 4)))
+        w.failing[x] = fail[i] = failed
     is_wide = unit >= int(hamlets.sum())
     v_loc = np.where(is_wide, unit - int(hamlets.sum()), np.searchsorted(w.first, unit, side="right") - 1)
     hamlet = np.where(is_wide, 0, unit - w.first[v_loc])

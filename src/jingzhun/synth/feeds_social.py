@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 
 from jingzhun.synth import people
 from jingzhun.synth.feedbase import EVENT, Ctx, FeedChunk, chunk, concat_chunks, days_in, person_cols
+from jingzhun.synth.population import ROLE_SPOUSE
 from jingzhun.synth.strings import id_numbers, pick
 from jingzhun.synth.timeline import EARLY, labourer
 
@@ -160,7 +161,11 @@ def civil_registry(ctx: Ctx, m: int) -> FeedChunk:
         parts.append(_events(ctx, came, 2, days_in(rng, start, len(came)), None))
     mothers = np.flatnonzero(tl.p["birth"] == m)
     if len(mothers):
-        parts.append(_newcomers(ctx, mothers, 0, days_in(rng, start, len(mothers)), "birth"))
+        parts.append(
+            _newcomers(
+                ctx, mothers, 0, days_in(rng, start, len(mothers)), "birth", _named_parent(ctx, mothers, m)
+            )
+        )
     parents = np.flatnonzero(tl.p["child_in"] == m)
     if len(parents):
         born = start - rng.integers(365, 15 * 365, len(parents))
@@ -211,10 +216,32 @@ def _new_id_numbers(ctx: Ctx, birth: np.ndarray, sex: np.ndarray) -> pa.Array:
     return id_numbers(np.full(k, pop.county_code6), birth, seq)
 
 
-def _newcomers(ctx: Ctx, parents: np.ndarray, kind: int, birth: np.ndarray, event_name: str) -> FeedChunk:
+def _named_parent(ctx: Ctx, mothers: np.ndarray, m: int) -> np.ndarray:
+    """The parent a birth record names: the mother, or (for about a third of the mothers married to a
+    registered household head, and one at least per county) the father, who lives in the same household."""
+    p, h = ctx.pop.p, ctx.pop.h
+    hh = p["hh"][mothers]
+    head = h["head"][np.maximum(hh, 0)]
+    father = (hh >= 0) & (p["role"][mothers] == ROLE_SPOUSE) & (p["sex"][head] == 0) & ctx.tl.alive(m)[head]
+    chosen = father & (ctx.rng.random(len(mothers)) < 0.35)
+    if not chosen.any() and father.any() and not ctx.cache.get("father_named"):  # once per county at least
+        chosen[np.flatnonzero(father)[0]] = True
+    ctx.cache["father_named"] = bool(ctx.cache.get("father_named")) or bool(chosen.any())
+    return np.where(chosen, head, mothers)
+
+
+def _newcomers(
+    ctx: Ctx,
+    parents: np.ndarray,
+    kind: int,
+    birth: np.ndarray,
+    event_name: str,
+    named: np.ndarray | None = None,
+) -> FeedChunk:
     """People new to the county's lists (a new ID number, the household's surname; truth person_id NULL):
     newborns (``kind`` 0, 出生) and children moving in (2, 迁入), placed in the household of the parent
-    whose true ID number they carry in 父（母）亲证件号码."""
+    whose true ID number they carry in 父（母）亲证件号码 (``named``: that parent, in the same household
+    as ``parents``; default ``parents``)."""
     pop, rng = ctx.pop, ctx.rng
     p, h = pop.p, pop.h
     k = len(parents)
@@ -232,7 +259,7 @@ def _newcomers(ctx: Ctx, parents: np.ndarray, kind: int, birth: np.ndarray, even
         "phone": pa.nulls(k, pa.string()),
         "event": pick(("出生", "死亡", "迁入", "迁出"), np.full(k, kind)),
         "event_date": birth,
-        "parent_id_number": p["id"].take(pa.array(parents, pa.int64())),
+        "parent_id_number": p["id"].take(pa.array(parents if named is None else named, pa.int64())),
     }
     event = np.where(hh >= 0, EVENT[event_name], -1)
     c = chunk("civil_registry", cols, np.full(k, -1), hh, p["village"][parents], event)
