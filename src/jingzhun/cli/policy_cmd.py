@@ -160,7 +160,11 @@ def register(app: typer.Typer) -> None:
             for f in files:
                 eng.register_table(f.stem, f)  # type: ignore[attr-defined]
             outcomes = explain_household(eng, ps, period, hid)
-        table = Table("规则 rule", "对象 entity", "触发 fired", "说明 explanation", "证据 evidence")
+        from jingzhun.policy.flags import received_lines
+
+        files = _import_files(data or Path("jingzhun-data")) if run else {}
+        table = Table("规则 rule", "对象 entity", "触发 fired", "说明 explanation", "证据 evidence",
+                      "部门记录 records")
         for o in outcomes:
             if o.fired or all_rules:
                 table.add_row(
@@ -169,5 +173,19 @@ def register(app: typer.Typer) -> None:
                     "是" if o.fired else "否",
                     o.explain_zh if lang == "zh" else o.explain_en,
                     json.dumps(o.evidence.get("values", {}), ensure_ascii=False, default=str),
+                    "\n".join(received_lines(o.evidence, files, lang)),
                 )
         Console().print(table)
+
+
+def _import_files(data: Path) -> dict[str, str]:
+    """Import id → file name, from the import ledger of a data folder."""
+    from sqlalchemy import select
+
+    from jingzhun.ops.db import open_store
+    from jingzhun.ops.models import ImportRecord
+    from jingzhun.store import DataFolder
+
+    store = open_store(DataFolder(data).ops_url)
+    with store.session() as session:
+        return {i: name for i, name in session.execute(select(ImportRecord.id, ImportRecord.file_name))}

@@ -1,14 +1,18 @@
 """The result table: one row per fired result, with its evidence (JSON) and explanations (zh, en).
 
-Evidence is ``{"values": {...}, "params": {...}, "records": {...}}``: the values compared (``let`` values
-and fields used), the thresholds (parameters as in effect for the row's province), and the ids of the
-records counted by each aggregation.
+Evidence is ``{"values": {...}, "params": {...}, "records": {...}, "received": {...}}``: the values
+compared (``let`` values and fields used), the thresholds (parameters as in effect for the row's
+province), the ids of the records counted by each aggregation and, for feed records, the same records as
+``record_id|date|received|import_id`` (their own date, the period that brought them and the import, whose
+ledger row names the file).
 
 >>> " ".join(f.name for f in FLAG_SCHEMA)
 'rule_id kind entity entity_id household_id village_code evidence explain_zh explain_en'
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
@@ -84,10 +88,12 @@ def rule_flags(lr: LoweredRule, only_fired: bool = True) -> exp.Select:
     fired = exp.column(lr.fired, table="e")
     # Record lists are aggregated for the keys where some rule of the stage fired: show them only where
     # this one did (explaining a household lists every rule, fired or not).
-    only = {"records": None if only_fired else fired}
+    only = {"records": None if only_fired else fired, "received": None if only_fired else fired}
     sections = [
         (name, cols)
-        for name, cols in (("values", lr.values), ("params", lr.params), ("records", lr.records))
+        for name, cols in (
+            ("values", lr.values), ("params", lr.params), ("records", lr.records), ("received", lr.received)
+        )
         if cols
     ]
     evidence: exp.Expr = (
@@ -137,3 +143,26 @@ def flags_tree(rules: list[LoweredRule]) -> exp.Expr | None:
         .from_(exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("f"))), copy=False)
         .order_by("rule_id", "entity_id", copy=False)
     )
+
+
+def received_lines(evidence: dict[str, Any], files: dict[str, str] | None = None, lang: str = "zh") -> list[str]:
+    """The feed records of an evidence, one line each, in words: the record, its own date, the period
+    that brought it and the file (``files``: import id → file name, from the import ledger).
+
+    >>> received_lines({"received": {"certs": ["D1|2025-02-22|2025-03|i1"]}}, {"i1": "残联2025-03.xlsx"})
+    ['D1：日期 2025-02-22，2025-03 报送（残联2025-03.xlsx）']
+    >>> received_lines({"received": {"certs": ["D1|2025-02-22|2025-03|"]}}, lang="en")
+    ['D1: dated 2025-02-22, received in 2025-03']
+    """
+    out: list[str] = []
+    for items in (evidence.get("received") or {}).values():
+        for item in items or []:
+            record, when, arrived, import_id = [*str(item).split("|"), "", "", ""][:4]
+            name = (files or {}).get(import_id)
+            if lang == "zh":
+                line = f"{record}：日期 {when}，{arrived} 报送" + (f"（{name}）" if name else "")
+            else:
+                line = f"{record}: dated {when}, received in {arrived}" + (f" ({name})" if name else "")
+            if line not in out:
+                out.append(line)
+    return out

@@ -120,6 +120,9 @@ class LoweredRule:
     stage: int = 0
     record_joins: list[exp.Join] = field(default_factory=list)
     record_tables: list[str] = field(default_factory=list)
+    # for feed records: "record_id|date|received|import_id" of the same records (docs/DOMAIN.md "Time":
+    # an explanation says which records, with their dates and the file they arrived in)
+    received: list[Column] = field(default_factory=list)
 
 
 @dataclass
@@ -451,7 +454,7 @@ class _Lowerer:
             cond = exp.and_(received, cond)
         return cond
 
-    def agg(self, node: Agg, lv: _Level, with_records: bool = False) -> exp.Expr:
+    def agg(self, node: Agg, lv: _Level, with_records: bool | str = False) -> exp.Expr:
         g, alias = self.group(node, lv)
         if node.joins_member and g.member_alias is None:
             g.member_alias = self.fresh("sm")
@@ -481,6 +484,8 @@ class _Lowerer:
                 g.columns.append(exp.alias_(agg_expr, col))
             return exp.column(col, table=alias)
 
+        if with_records == "received":
+            return add(exp.ArrayAgg(this=received_text(g.source, g.src_alias)), sort=True)
         if with_records:
             rid = {"member": "person_id", "household": "household_id"}.get(g.source, "record_id")
             return add(exp.ArrayAgg(this=exp.column(rid, table=g.src_alias)), sort=True)
@@ -568,6 +573,26 @@ def latest_order(source: str, alias: str) -> exp.Expr:
         when, exp.Literal.string("|"),
         exp.Coalesce(this=exp.column(schema.ARRIVED, table=alias), expressions=[exp.Literal.string("")]),
         exp.Literal.string("|"), exp.column("record_id", table=alias),
+    ])
+
+
+def received_text(source: str, alias: str) -> exp.Expr:
+    """``record_id|date|received|import_id`` of a feed record, for the evidence's ``received`` lists.
+
+    >>> received_text("disability_cert", "s").sql("duckdb")  # doctest: +NORMALIZE_WHITESPACE
+    "s.record_id || '|' || CAST(s.issue_date AS TEXT) || '|' || COALESCE(s._arrived, '')
+     || '|' || COALESCE(s._import_id, '')"
+    """
+    df = schema.date_field(source)
+    assert df is not None
+    when: exp.Expr = exp.column(df[0], table=alias)
+    if df[1] != "month":
+        when = exp.cast(when, "VARCHAR")
+    return exp.Concat(expressions=[
+        exp.column("record_id", table=alias), exp.Literal.string("|"), when, exp.Literal.string("|"),
+        exp.Coalesce(this=exp.column(schema.ARRIVED, table=alias), expressions=[exp.Literal.string("")]),
+        exp.Literal.string("|"),
+        exp.Coalesce(this=exp.column("_import_id", table=alias), expressions=[exp.Literal.string("")]),
     ])
 
 
@@ -696,6 +721,8 @@ class _Stage:
         lr = LoweredRule(
             checked, self.table, exp.Null(), fired, applies_col, values, params, records, explain, self.stage
         )
+        lr.received = [Column(f"v{j}", label, "list") for j, (label, agg) in enumerate(checked.records)
+                       if agg.source in schema.FEEDS]
         self.rules.append(lr)
         return lr
 
@@ -736,7 +763,11 @@ def _records(lo: _Lowerer, st: _Stage) -> list[tuple[str, exp.Expr]]:
         lo.fired = lr.fired
         for col, (_, agg) in zip(lr.records, lr.checked.records, strict=True):
             col.expr = lo.agg(agg, lv, with_records=True)
-        aliases = {c.table for col in lr.records if col.expr for c in col.expr.find_all(exp.Column)}
+        feed_aggs = [agg for _, agg in lr.checked.records if agg.source in schema.FEEDS]
+        for col, agg in zip(lr.received, feed_aggs, strict=True):
+            col.expr = lo.agg(agg, lv, with_records="received")
+        aliases = {c.table for col in [*lr.records, *lr.received] if col.expr
+                   for c in col.expr.find_all(exp.Column)}
         for target, alias, on in lv.joins:
             if alias in aliases:
                 lr.record_joins.append(lo.join(target, alias, on, lv))

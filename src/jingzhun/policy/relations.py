@@ -41,7 +41,7 @@ def arrow_schema(name: str) -> pa.Schema:
     if name in schema.PERSON_FEEDS:
         fields += [pa.field(k, pa.string()) for k in schema.LINK_FIELDS]
     if ds.kind == "feed":
-        fields.append(pa.field(schema.ARRIVED, pa.string()))
+        fields += [pa.field(schema.ARRIVED, pa.string()), pa.field("_import_id", pa.string())]
     elif ds.kind == "registry":
         fields.append(pa.field(schema.EXTRACT_PERIOD, pa.string()))
     return pa.schema(fields)
