@@ -426,7 +426,7 @@ class _Lowerer:
     def window_param(self, name: str) -> int:
         p = self.ps.param(self.rule, name)
         assert p is not None
-        return int(p.for_period(self.period)[0])  # type: ignore[arg-type]
+        return int(p.for_period(self.period)[0])
 
     def window_cond(self, source: str, node: Agg, alias: str) -> exp.Expr | None:
         """The records of ``source`` (aliased ``alias``) inside the aggregation's window (:class:`Window`);
