@@ -89,8 +89,10 @@ def test_new_alerts_are_few_and_village_wide_ones_follow_village_events(ran, cou
     personal = con.execute(
         f"SELECT count(DISTINCT household_id) FROM alerts WHERE status = 'new' AND rule_id NOT IN {village_rules}"
     ).fetchall()[0][0]
-    # alerts about a household's own situation: a few percent of households a month
-    assert personal < 0.05 * second.summary["households"], personal
+    # alerts about a household's own situation: a few percent of households a month (entries to and
+    # exits from 低保/特困/临时救助 are risk triggers too, and a disaster in the village makes a household
+    # with large rigid spending a 突发严重困难户 candidate, whatever its type: docs/DOMAIN.md)
+    assert personal < 0.1 * second.summary["households"], personal
     # a disaster alert only where 应急 reported a disaster this month
     stray = con.execute("""
         SELECT count(*) FROM alerts a WHERE a.rule_id = 'trigger.disaster_loss' AND a.status = 'new'

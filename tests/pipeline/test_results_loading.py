@@ -60,19 +60,19 @@ def test_equal_content_hashes_the_same_whatever_lies_under_null_slots() -> None:
     assert results_hash({"links": filled}) != results_hash({"links": clean})
 
 
-def _import(tmp_path: Path, import_id: str, rows: list[tuple[str, int]]) -> InputFile:
+def _import(tmp_path: Path, import_id: str, rows: list[tuple[str, int]], period: str = "2025-01") -> InputFile:
     path = tmp_path / f"{import_id}.parquet"
     pq.write_table(pa.table({
         "record_id": [r for r, _ in rows], "total_cost": [c for _, c in rows],
         "_import_id": [import_id] * len(rows), "_row": list(range(2, len(rows) + 2)),
     }), path)
-    return InputFile("medical_claim", "2025-01", import_id, import_id, path, "")
+    return InputFile("medical_claim", period, import_id, import_id, path, "")
 
 
 def test_newest_import_wins_and_a_single_import_is_read_as_is(tmp_path: Path) -> None:
     first = _import(tmp_path, "imp1", [("A", 1), ("B", 2), ("C", 3)])
-    second = _import(tmp_path, "imp2", [("B", 20), ("D", 40)])
-    third = _import(tmp_path, "imp3", [("C", 300)])
+    second = _import(tmp_path, "imp2", [("B", 20), ("D", 40)], "2025-02")
+    third = _import(tmp_path, "imp3", [("C", 300)], "2025-03")
     engine = DuckDBEngine()
     select = sqlglot.parse_one("SELECT record_id, total_cost, _import_id FROM t ORDER BY record_id")
 
@@ -80,8 +80,15 @@ def test_newest_import_wins_and_a_single_import_is_read_as_is(tmp_path: Path) ->
     assert register_dataset(engine, one, "medical_claim", "t") == 3
     assert engine.fetch_arrow(select).column("total_cost").to_pylist() == [1, 2, 3]
 
+    # every feed record carries the period of the first import that brought it (its arrival)
+    arrived = sqlglot.parse_one("SELECT record_id, _arrived FROM t ORDER BY record_id")
+    assert set(engine.fetch_arrow(arrived).column("_arrived").to_pylist()) == {first.period}
+
     several = Snapshot("2025-03", {"medical_claim": [first, second, third]})
     assert register_dataset(engine, several, "medical_claim", "t") == 4
+    # B was sent again by the second import: it keeps the first one's arrival
+    assert {r["record_id"]: r["_arrived"] for r in engine.fetch_arrow(arrived).to_pylist()} == {
+        "A": "2025-01", "B": "2025-01", "C": "2025-01", "D": "2025-02"}
     assert engine.fetch_arrow(select).to_pylist() == [
         {"record_id": "A", "total_cost": 1, "_import_id": "imp1"},
         {"record_id": "B", "total_cost": 20, "_import_id": "imp2"},

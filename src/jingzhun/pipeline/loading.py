@@ -17,7 +17,7 @@ import sqlglot
 from jingzhun.catalog import DATASETS
 from jingzhun.pipeline.snapshot import Snapshot
 from jingzhun.policy.schema import ARRIVED
-from jingzhun.sqltext import quote
+from jingzhun.sqltext import literal, quote
 
 
 def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str | None = None) -> int:
@@ -42,13 +42,14 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
         # a view over the file's view: still read lazily, one column more
         engine.register_table(f"__jz_file_{relation}", [inputs[0].path])
         engine.create_view(relation, sqlglot.parse_one(
-            f"SELECT f.*, f._period AS {ARRIVED} FROM __jz_file_{relation} f", read="duckdb"))
+            f"SELECT f.*, {literal(inputs[0].period)} AS {ARRIVED} FROM __jz_file_{relation} f", read="duckdb"))
         return count_rows(engine, relation)
     raw, order = f"__jz_raw_{name}", f"__jz_ord_{name}"
     engine.register_table(raw, [f.path for f in inputs])
     engine.register_table(order, pa.table({
         "_import_id": [f.import_id for f in inputs],
         "_ord": list(range(len(inputs))),
+        "_arrival": [f.period for f in inputs],
     }))
     same_key = " AND ".join(f"n.{quote(k)} = d.{quote(k)}" for k in dataset.key)
     key = ", ".join(quote(k) for k in dataset.key)
@@ -63,7 +64,9 @@ def register_dataset(engine: Any, snapshot: Snapshot, name: str, relation: str |
         same = " AND ".join(f"a.{quote(k)} = d.{quote(k)}" for k in dataset.key)
         newest = f"""
             SELECT d.*, a.{ARRIVED} FROM ({newest}) d
-            JOIN (SELECT {key}, MIN(_period) AS {ARRIVED} FROM {raw} GROUP BY {key}) a ON {same}
+            JOIN (SELECT {", ".join(f"r.{quote(k)}" for k in dataset.key)}, MIN(p._arrival) AS {ARRIVED}
+                  FROM {raw} r JOIN {order} p ON r._import_id = p._import_id
+                  GROUP BY {", ".join(f"r.{quote(k)}" for k in dataset.key)}) a ON {same}
         """
     tree = sqlglot.parse_one(newest, read="duckdb")
     engine.materialize(relation, tree)
