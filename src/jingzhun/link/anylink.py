@@ -114,17 +114,18 @@ class _Run:
         keys = "".join(f", k{i}.k AS {quote(s.name + '__key')}" for i, s in enumerate(names))
         self.sql(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT b.*{keys} FROM {base} b {joins}")
         self.sql(f"DROP TABLE {base}")
+        checks = [(spec, typed.impossible_sql(spec)) for spec in cfg.fields]
+        checks = [(spec, cond) for spec, cond in checks if cond]
+        found = (self.sql("SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _s, c in checks)
+                          + f" FROM {target}")[0] if checks else ())
         counts = {}
-        for spec in cfg.fields:
-            cond = typed.impossible_sql(spec)
-            if cond:
-                n = int(self.one(f"SELECT count(*) FROM {target} WHERE {cond}"))
-                if n:
-                    counts[spec.name] = n
-                    self.warnings.append(
-                        f"{label}: {n} impossible value(s) in field {spec.name!r} ({spec.type}, column(s) "
-                        f"{', '.join(spec.left_columns if side == 'left' else spec.right_columns)}): "
-                        "not read as any other value; compared as text where the type allows")
+        for (spec, _cond), n in zip(checks, found, strict=True):
+            if n:
+                counts[spec.name] = int(n)
+                self.warnings.append(
+                    f"{label}: {n} impossible value(s) in field {spec.name!r} ({spec.type}, column(s) "
+                    f"{', '.join(spec.left_columns if side == 'left' else spec.right_columns)}): "
+                    "not read as any other value; compared as text where the type allows")
         return counts
 
     def populated(self, frame: str, label: str) -> set[str]:
@@ -155,6 +156,23 @@ def _other_name(spec: FieldSpec, specs: list[FieldSpec]) -> str | None:
     return next((s.name for s in specs if s.type == partner), None)
 
 
+def _has_cjk(cfg: FieldsConfig, left: pa.Table, right: pa.Table | None) -> bool:
+    """Whether any name field holds Chinese characters (pinyin is then needed)."""
+    import pyarrow.compute as pc
+
+    for spec in cfg.fields:
+        if spec.type not in NAME_TYPES:
+            continue
+        for table, cols in ((left, spec.left_columns), (right, spec.right_columns)):
+            if table is None:
+                continue
+            for col in cols:
+                text = pc.cast(table.column(col), pa.string())
+                if pc.any(pc.match_substring_regex(text, "[\u3400-\u9fff]")).as_py():
+                    return True
+    return False
+
+
 def _usable_rules(rules: tuple[Rule, ...], usable: set[str]) -> list[Rule]:
     return [r for r in rules if set(r.fields) <= usable]
 
@@ -182,7 +200,9 @@ def link_tables(cfg: FieldsConfig, left: pa.Table, right: pa.Table | None = None
         con.execute(f"SET threads = {int(threads)}").fetchall()
     try:
         run = _Run(con, cfg)
-        con.register("jz_pinyin_in", pinyin_table())
+        cjk = _has_cjk(cfg, left, right)
+        con.register("jz_pinyin_in", pinyin_table() if cjk else pa.table({"ch": pa.array([], pa.string()),
+                                                                           "py": pa.array([], pa.string())}))
         con.execute("CREATE TEMP TABLE jz_pinyin AS SELECT * FROM jz_pinyin_in").fetchall()
         con.register("src_l", left)
         impossible = {left_label: run.prepare("src_l", "frame_l", "left", left_label)}
@@ -203,7 +223,7 @@ def link_tables(cfg: FieldsConfig, left: pa.Table, right: pa.Table | None = None
                 "no blocking rule can apply: " + "; ".join(f"{c['rule']}: {c['why']}" for c in counts),
                 Location(file=cfg.source, field="blocking"), hint="add blocking rules on fields both files fill")
         result = _score(run, specs, rules, usable, right is not None, as_decision_table(decisions, cfg.name),
-                        clock)
+                        clock, cjk)
         result.summary.update({
             "name": cfg.name, "mode": cfg.mode,
             "records_left": int(run.one("SELECT count(*) FROM frame_l")),
@@ -253,7 +273,7 @@ def _blocking(run: _Run, specs: list[FieldSpec], usable: set[str], two: bool) ->
 
 
 def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str], two: bool,
-           decided: pa.Table, clock: dict[str, float]) -> AnyLinkResult:
+           decided: pa.Table, clock: dict[str, float], cjk: bool) -> AnyLinkResult:
     import splink
     from splink import Linker, SettingsCreator
     from splink.internals.exceptions import EMTrainingException
@@ -263,11 +283,9 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
     cfg, con = run.cfg, run.con
     t0 = time.perf_counter()
     by_name = {s.name: s for s in specs}
-    comps, labels = [], {}
+    comps = []
     for s in specs:
-        comp, lab = typed.comparison(s, _other_name(s, specs))
-        comps.append(comp)
-        labels[s.name] = lab
+        comps.append(typed.comparison(s, _other_name(s, specs), cjk=cjk))
     settings = SettingsCreator(
         link_type="link_only" if two else "dedupe_only",
         unique_id_column_name="uid",

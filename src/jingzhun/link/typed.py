@@ -165,9 +165,10 @@ def count_pairs_sql(rule: Rule, specs: dict[str, FieldSpec], left: str, right: s
 # -- comparisons ------------------------------------------------------------------------------------------
 
 
-def levels(spec: FieldSpec, other_name: str | None = None) -> list[tuple[str, Any]]:
+def levels(spec: FieldSpec, other_name: str | None = None, *, cjk: bool = False) -> list[tuple[str, Any]]:
     """Non-null levels of the field's comparison, strongest first, as (label, Splink level creator).
-    ``other_name``: the other name part (given name ↔ surname), for a level that tolerates swaps."""
+    ``other_name``: the other name part (given name ↔ surname), for a level that tolerates swaps;
+    ``cjk``: names in Chinese characters occur (a level for the same pinyin written differently)."""
     import splink.comparison_level_library as cll
 
     f, t = spec.name, spec.type
@@ -180,8 +181,10 @@ def levels(spec: FieldSpec, other_name: str | None = None) -> list[tuple[str, An
 
     if t in NAME_TYPES:
         jw = list(spec.thresholds) or [0.92, 0.88, 0.7]
-        out = [exact(f), lab(cll.ExactMatchLevel(f + "__key"),
-                             "same words, other order" if t == "full_name" else "same spelling (pinyin)")]
+        out = [exact(f)]
+        if t == "full_name" or cjk:
+            out.append(lab(cll.ExactMatchLevel(f + "__key"),
+                           "same pinyin or same words in another order" if t == "full_name" else "same pinyin"))
         if other_name is not None:
             out.append(lab(cll.ColumnsReversedLevel(f + "__key", other_name + "__key"),
                            f"swapped with {other_name}"))
@@ -228,17 +231,15 @@ def null_column(spec: FieldSpec) -> str:
     return spec.name + {"date": "__s", "cn_id": "__txt"}.get(spec.type, "")
 
 
-def comparison(spec: FieldSpec, other_name: str | None = None) -> tuple[Any, list[str]]:
-    """The Splink comparison of one field, and its level labels by comparison vector value
-    (``labels[gamma + 1]``: null is -1, else 0, the strongest level the highest)."""
+def comparison(spec: FieldSpec, other_name: str | None = None, *, cjk: bool = False) -> Any:
+    """The Splink comparison of one field (levels as :func:`levels`, a null level first, else last)."""
     import splink.comparison_level_library as cll
     from splink import comparison_library as cl
 
-    found = levels(spec, other_name)
+    found = levels(spec, other_name, cjk=cjk)
     null = cll.NullLevel(null_column(spec)).configure(label_for_charts="null")
     creators = [null, *(c for _l, c in found), cll.ElseLevel().configure(label_for_charts="else")]
-    labels = ["null", "else", *reversed([text for text, _c in found])]
-    return cl.CustomComparison(comparison_levels=creators, output_column_name=spec.name), labels
+    return cl.CustomComparison(comparison_levels=creators, output_column_name=spec.name)
 
 
 def weight(bf: float | None, tf_adj: float | None = None) -> float | None:
