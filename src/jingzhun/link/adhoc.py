@@ -9,8 +9,10 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import sql as q
+from jingzhun.link.anylink import AnyLinkResult
 from jingzhun.link.api import LinkResult, link_feed_result
 from jingzhun.link.config import LinkConfig
+from jingzhun.link.fields import FieldsConfig
 from jingzhun.link.io import read_table, write_table
 from jingzhun.link.sql import quote, tree
 
@@ -100,3 +102,31 @@ def review_path(out: str | Path) -> Path:
 def write_outputs(export: pa.Table, review: pa.Table, out: str | Path) -> tuple[Path, Path]:
     """Write the links to ``out`` and the review queue beside it."""
     return write_table(export, out), write_table(review, review_path(out))
+
+
+def link_fields_files(config: FieldsConfig, left: str | Path, right: str | Path | None, out: str | Path, *,
+                      decisions: Any = None, unmask: bool = False) -> tuple[AnyLinkResult, dict[str, Path]]:
+    """Link two files (or de-duplicate one) on typed fields and write what a clerk reads: an xlsx
+    output is one workbook (review queue with a decision column, links, model, notes); a CSV or Parquet
+    output holds the links and the workbook is written beside it (``<name>.review.xlsx``); the
+    match-weight chart is ``<name>.chart.html``. Nothing is written when the linkage fails (the
+    duplicate guard included)."""
+    from jingzhun.link.anylink import link_tables
+    from jingzhun.link.explain import write_chart, write_workbook
+
+    out = Path(out)
+    left_table = read_table(left)
+    right_table = read_table(right) if right is not None and not config.dedupe else None
+    result = link_tables(config, left_table, right_table, decisions=decisions, left_label=str(left),
+                         right_label=str(right or left), unmask=unmask)
+    written: dict[str, Path] = {}
+    if out.suffix.lower() == ".xlsx":
+        workbook = out
+    else:
+        written["links"] = write_table(result.links, out)
+        workbook = out.with_name(out.stem + ".review.xlsx")
+    written["workbook"] = write_workbook(workbook, result.links, result.review, result.model, result.summary,
+                                         result.warnings)
+    written["chart"] = write_chart(out.with_name(out.stem + ".chart.html"), result.model,
+                                   f"{config.name}: 匹配权重 match weights")
+    return result, written

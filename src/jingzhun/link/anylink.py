@@ -31,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.errors import ConfigError, FileLevelError, JingzhunError, Location
+from jingzhun.link import sql as q
 from jingzhun.link import typed
 from jingzhun.link.fields import NAME_TYPES, FieldsConfig, FieldSpec, Rule
 from jingzhun.sqltext import literal, quote
@@ -179,9 +180,10 @@ def _usable_rules(rules: tuple[Rule, ...], usable: set[str]) -> list[Rule]:
 
 def link_tables(cfg: FieldsConfig, left: pa.Table, right: pa.Table | None = None, *, decisions: Any = None,
                 left_label: str = "left", right_label: str = "right",
-                threads: int | None = None) -> AnyLinkResult:
+                threads: int | None = None, unmask: bool = False) -> AnyLinkResult:
     """Link ``right`` to ``left`` (``cfg.mode == 'link'``) or find duplicates inside ``left`` (dedupe).
-    ``*_label``: how errors and warnings name the inputs (their file names)."""
+    ``*_label``: how errors and warnings name the inputs (their file names). Values of fields with
+    ``mask`` (Chinese ID numbers by default) are masked in the output unless ``unmask``."""
     import duckdb
 
     from jingzhun.link.normalise import pinyin_table
@@ -223,7 +225,7 @@ def link_tables(cfg: FieldsConfig, left: pa.Table, right: pa.Table | None = None
                 "no blocking rule can apply: " + "; ".join(f"{c['rule']}: {c['why']}" for c in counts),
                 Location(file=cfg.source, field="blocking"), hint="add blocking rules on fields both files fill")
         result = _score(run, specs, rules, usable, right is not None, as_decision_table(decisions, cfg.name),
-                        clock, cjk)
+                        clock, cjk, unmask)
         result.summary.update({
             "name": cfg.name, "mode": cfg.mode,
             "records_left": int(run.one("SELECT count(*) FROM frame_l")),
@@ -273,7 +275,7 @@ def _blocking(run: _Run, specs: list[FieldSpec], usable: set[str], two: bool) ->
 
 
 def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str], two: bool,
-           decided: pa.Table, clock: dict[str, float], cjk: bool) -> AnyLinkResult:
+           decided: pa.Table, clock: dict[str, float], cjk: bool, unmask: bool) -> AnyLinkResult:
     import splink
     from splink import Linker, SettingsCreator
     from splink.internals.exceptions import EMTrainingException
@@ -330,7 +332,7 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
     api.delete_tables_created_by_splink_from_db()
     clock["predict_s"] = round(time.perf_counter() - t1, 3)
     con.register("decided", decided)
-    links = _links(run, specs, two)
+    links = _links(run, specs, two, unmask)
     review = links.filter(pa.compute.equal(links.column("band"), "review"))
     summary: dict[str, Any] = {
         "pairs_scored": int(run.one("SELECT count(*) FROM pairs")),
@@ -385,7 +387,7 @@ def _pairs(run: _Run, predictions: str, specs: list[FieldSpec], weights: dict[st
         FROM {predictions}""")
 
 
-def _links(run: _Run, specs: list[FieldSpec], two: bool) -> pa.Table:
+def _links(run: _Run, specs: list[FieldSpec], two: bool, unmask: bool) -> pa.Table:
     """The output rows (table ``links_out``) with bands, clerk decisions applied, and both records' values
     as typed beside every field's level and weight."""
     cfg = run.cfg
@@ -422,13 +424,15 @@ def _links(run: _Run, specs: list[FieldSpec], two: bool) -> pa.Table:
         run.sql(f"""CREATE OR REPLACE TEMP TABLE links_out AS
             SELECT right_uid, left_uid, {band} AS band, {method} AS method,
                    * EXCLUDE (right_uid, left_uid, decision, fingerprint, ambiguous), fingerprint, ambiguous
-            FROM (SELECT *, false AS ambiguous FROM scored)
+            FROM (SELECT *, false AS ambiguous, CAST(NULL AS DOUBLE) AS second_weight FROM scored)
             WHERE probability >= {cfg.review} OR decision = 'accept'""")
     right = "frame_r" if two else "frame_l"
     side_cols = []
     for s in specs:
         f = s.name
-        side_cols += [f"r.{quote(f + '__raw')} AS {quote('right ' + f)}", f"l.{quote(f + '__raw')} AS {quote('left ' + f)}",
+        shown = (lambda e: e) if unmask or not s.mask else q.mask
+        side_cols += [f"{shown('r.' + quote(f + '__raw'))} AS {quote('right ' + f)}",
+                      f"{shown('l.' + quote(f + '__raw'))} AS {quote('left ' + f)}",
                       f"k.{quote(f + '__level')}", f"k.{quote(f + '__weight')}"]
     order = "k.right_uid" if two else "k.probability DESC, k.right_uid, k.left_uid"
     return run.con.sql(f"""

@@ -61,6 +61,7 @@ class FieldSpec:
     thresholds: tuple[float, ...] = ()
     date_format: str | None = None
     label: str | None = None
+    mask: bool = False
 
     @property
     def title(self) -> str:
@@ -140,10 +141,10 @@ def _field(name: str, spec: Any, source: str | None) -> FieldSpec:
         allowed = "; ".join(f"{k}: {v}" for k, v in FIELD_TYPES.items())
         raise _fail(f"{where}: unknown type {kind!r}; allowed types — {allowed}", source, where)
     unknown = sorted(set(spec) - {"type", "column", "columns", "left", "right", "tf", "thresholds", "format",
-                                  "label"})
+                                  "label", "mask"})
     if unknown:
         raise _fail(f"{where}: unknown key(s) {unknown}; allowed: type, column(s), left, right, tf, "
-                    "thresholds, format, label", source, where)
+                    "thresholds, format, label, mask", source, where)
     both = _columns(spec.get("columns", spec.get("column")), (name,), source, f"{where}.columns")
     thresholds = spec.get("thresholds") or ()
     if not isinstance(thresholds, list | tuple) or not all(isinstance(t, int | float) for t in thresholds):
@@ -157,6 +158,7 @@ def _field(name: str, spec: Any, source: str | None) -> FieldSpec:
         thresholds=tuple(float(t) for t in thresholds),
         date_format=spec.get("format"),
         label=spec.get("label"),
+        mask=bool(spec.get("mask", kind == "cn_id")),
     )
 
 
