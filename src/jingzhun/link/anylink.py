@@ -313,14 +313,25 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
                 run.warnings.append(f"prior not estimated from {[r.label for r in prior_rules]}: {exc}")
         else:
             run.warnings.append("no rule to estimate the prior (training.prior_rules): Splink's default used")
+        settings_obj = linker._settings_obj
+        if not 0 < settings_obj._probability_two_random_records_match < 1:
+            # the deterministic rules found no pair: assume each record has about one match
+            n = max(int(run.one("SELECT count(*) FROM frame_l")),
+                    int(run.one("SELECT count(*) FROM frame_r")) if two else 2)
+            settings_obj._probability_two_random_records_match = 1.0 / n
+            run.warnings.append(f"the prior rules found no pair: assumed 1 match per record (prior 1/{n})")
         linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
         em_rules = _usable_rules(cfg.em_rules, usable)
         if not em_rules:
             run.warnings.append("no training rule applies (training.em_blocking): m values are defaults")
         for rule in em_rules:
+            before = linker._settings_obj.core_model_settings.copy()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(typed.rule_sql(rule, by_name))
             except (EMTrainingException, ValueError) as exc:
+                # a session that fails part-way leaves Splink's settings without the comparisons it had set
+                # aside (those of its blocking rule): restore them
+                linker._settings_obj.core_model_settings = before
                 run.warnings.append(f"training session blocked on '{rule.label}' skipped: "
                                     f"{str(exc).splitlines()[0]}")
         clock["train_s"] = round(time.perf_counter() - t0, 3)
@@ -372,7 +383,7 @@ def _pairs(run: _Run, predictions: str, specs: list[FieldSpec], weights: dict[st
         mw = quote(f"mw_{f}")
         tf = f"mw_tf_adj_{f}"
         total = f"{mw} + {f'coalesce({quote(tf)}, 0)' if tf in cols else '0'}"
-        cases = " ".join(f"WHEN abs({mw} - ({w!r})) < 1e-9 THEN {literal(label)}" for label, w in weights[f])
+        cases = " ".join(f"WHEN abs({mw} - ({w!r})) < 1e-9 THEN {literal(label)}" for label, w in weights.get(f, []))
         per.append(f"CASE WHEN {mw} = 0 THEN 'null' {cases} END AS {quote(f + '__level')}, "
                    f"{total} AS {quote(f + '__weight')}")
     if two:
