@@ -109,7 +109,8 @@ def plain_splink(frames: list[Any], dedupe: bool) -> tuple[set[tuple[str, str]],
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
     pred = linker.inference.predict(threshold_match_probability=0.95)
-    rows = con.execute(f"SELECT source_dataset_l, rec_id_l, rec_id_r FROM {pred.physical_name}").fetchall()
+    src = "NULL" if dedupe else "source_dataset_l"
+    rows = con.execute(f"SELECT {src}, rec_id_l, rec_id_r FROM {pred.physical_name}").fetchall()
     pairs = set()
     for src, a, b in rows:
         if dedupe:

@@ -108,6 +108,11 @@ class _Run:
         self.sql(f"""CREATE OR REPLACE TEMP TABLE {base} AS
             SELECT *, {cleaned}, {fp} AS fingerprint
             FROM (SELECT CAST({quote(id_col)} AS VARCHAR) AS uid, {raws} FROM {source})""")
+        for spec in cfg.fields:
+            if spec.type == "cn_id":
+                self.sql(f"CREATE OR REPLACE TEMP TABLE {base}_id AS {typed.cn_id_sql(spec, base)}")
+                self.sql(f"DROP TABLE {base}")
+                self.sql(f"ALTER TABLE {base}_id RENAME TO {base}")
         names = [s for s in cfg.fields if s.type in NAME_TYPES]
         joins = " ".join(
             f"LEFT JOIN ({typed.name_key_sql(s, base, 'jz_pinyin')}) k{i} ON k{i}.uid = b.uid"

@@ -84,14 +84,22 @@ def clean_sql(spec: FieldSpec, x: str) -> str:
         return (f"{d} AS {f}, CASE WHEN length({d}) >= 9 THEN left({d}, 9) END AS {quote(spec.name + '__t')}, "
                 f"CASE WHEN length({d}) >= 6 THEN left({d}, 6) END AS {quote(spec.name + '__c')}")
     if t == "cn_id":
-        n = f"nullif({q.id_normalise(x)}, '')"
-        u = q.id_upgrade_normalised(n)
-        from jingzhun.ids.sql import valid_sql
-
-        return (f"CASE WHEN {valid_sql(f'({u})')} THEN {u} END AS {f}, {n} AS {quote(spec.name + '__txt')}")
+        # the valid number (``f``) is added over this column by :func:`cn_id_sql`, one layer per step
+        return f"nullif({q.id_normalise(x)}, '') AS {quote(spec.name + '__txt')}"
     if t == "sex":
         return f"{q.sex_norm(x)} AS {f}"
     raise ValueError(f"unknown field type {t!r}")
+
+
+def cn_id_sql(spec: FieldSpec, frame: str) -> str:
+    """SELECT of ``frame`` with the field's valid 18-character number ``f`` (15-digit numbers upgraded)
+    computed from its normalised text in layers (the check is a long expression: it reads columns, not
+    nested expressions)."""
+    from jingzhun.ids.sql import valid_sql
+
+    f, txt = quote(spec.name), quote(spec.name + "__txt")
+    return (f"SELECT * EXCLUDE (jz_u), CASE WHEN {valid_sql('jz_u')} THEN jz_u END AS {f} "
+            f"FROM (SELECT *, {q.id_upgrade_normalised(txt)} AS jz_u FROM {frame})")
 
 
 def impossible_sql(spec: FieldSpec) -> str | None:
