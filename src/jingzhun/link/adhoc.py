@@ -11,7 +11,7 @@ import pyarrow as pa
 from jingzhun.link import sql as q
 from jingzhun.link.anylink import AnyLinkResult
 from jingzhun.link.api import LinkResult, link_feed_result
-from jingzhun.link.config import LinkConfig
+from jingzhun.link.config import LinkConfig, Side
 from jingzhun.link.fields import FieldsConfig
 from jingzhun.link.io import read_table, write_table
 from jingzhun.link.sql import quote, tree
@@ -32,6 +32,8 @@ def link_files(
     say = progress or (lambda _m: None)
     say("read")
     left_table, right_table = read_table(left), read_table(right)
+    check_columns(left_table, config.left, str(left))
+    check_columns(right_table, config.right, str(right))
     from jingzhun.engines.factory import make_engine
 
     engine = make_engine("duckdb")
@@ -39,6 +41,19 @@ def link_files(
         return _link_on(engine, config, left_table, right_table, decisions, key, unmask, progress)
     finally:
         engine.close()
+
+
+def check_columns(table: pa.Table, side: Side, label: str) -> None:
+    """Every column a side's mapping names exists in the file; errors name the file and list its columns
+    (the linkage itself only knows the tables it registered)."""
+    from jingzhun.errors import FileLevelError, Location
+
+    available = table.column_names
+    wanted = [("id", side.id), *side.columns.items()]
+    for role, column in wanted:
+        if column not in available:
+            raise FileLevelError(f"column {column!r} (role {role}) not found; the file's columns: "
+                                 f"{', '.join(available)}", Location(file=label, field=column))
 
 
 def _link_on(engine: Any, config: LinkConfig, left_table: pa.Table, right_table: pa.Table, decisions: Any,
