@@ -325,7 +325,10 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
                     int(run.one("SELECT count(*) FROM frame_r")) if two else 2)
             settings_obj._probability_two_random_records_match = 1.0 / n
             run.warnings.append(f"the prior rules found no pair: assumed 1 match per record (prior 1/{n})")
-        linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+        # Splink reads random pairs in chunks until every level was seen often enough; levels that strangers
+        # almost never reach (same pinyin, swapped names) are counted well enough after 20 sightings
+        linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed,
+                                                         min_count_per_level=20)
         em_rules = _usable_rules(cfg.em_rules, usable)
         if not em_rules:
             run.warnings.append("no training rule applies (training.em_blocking): m values are defaults")
