@@ -297,7 +297,8 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
         link_type="link_only" if two else "dedupe_only",
         unique_id_column_name="uid",
         comparisons=comps,
-        blocking_rules_to_generate_predictions=[typed.rule_sql(r, by_name) for r in rules],
+        blocking_rules_to_generate_predictions=[{"blocking_rule": typed.rule_sql(r, by_name), "sql_dialect": "duckdb"}
+                                                for r in rules],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,
     )
