@@ -176,6 +176,43 @@ def read_decisions(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
+def read_review(path: str | Path) -> list[dict[str, Any]]:
+    """The pairs of a workbook's review sheet (:func:`write_workbook`), each with its fields side by side:
+    ``{list, right_id, left_id, probability, match_weight, prior_weight, fingerprint, fields: [{field,
+    record, candidate, level, weight}]}``, for showing them on a page."""
+    import fastexcel
+
+    path = Path(path)
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheet_name = next((n for n in reader.sheet_names if n.startswith("待复核")), None)
+        table = reader.load_sheet(sheet_name, dtypes="string").to_arrow() if sheet_name else None
+    except Exception as exc:  # fastexcel raises its own errors for files that are not workbooks
+        raise FileLevelError(f"not a workbook: {exc}", Location(file=path.name)) from None
+    if table is None or _HEAD["fingerprint"] not in table.column_names:
+        raise FileLevelError("no review sheet (待复核 review) written by `jingzhun link` in this workbook",
+                             Location(file=path.name))
+    names = [c[: -len(_SIDE["level"]) - 1] for c in table.column_names if c.endswith(" " + _SIDE["level"])]
+
+    def number(value: Any) -> float | None:
+        try:
+            return float(value) if value not in (None, "") else None
+        except ValueError:
+            return None
+
+    pairs = []
+    for row in table.to_pylist():
+        pairs.append({
+            **{key: row.get(head) for key, head in _HEAD.items() if key not in ("probability", "match_weight",
+                                                                                "prior_weight", "second_weight")},
+            **{key: number(row.get(_HEAD[key])) for key in ("probability", "match_weight", "prior_weight")},
+            "fields": [{"field": f, "record": row.get(f"{f} {_SIDE['right']}"),
+                        "candidate": row.get(f"{f} {_SIDE['left']}"), "level": row.get(f"{f} {_SIDE['level']}"),
+                        "weight": number(row.get(f"{f} {_SIDE['weight']}"))} for f in names],
+        })
+    return pairs
+
+
 def chart_options(model: pa.Table, title: str) -> dict[str, Any]:
     """ECharts options of the model's match weights: one horizontal bar per comparison level (and the
     prior), green for levels that speak for a match, red against."""
