@@ -21,10 +21,10 @@ from jingzhun.link.fields import fields_from_dict, load_fields_config
 from jingzhun.link.io import read_table
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "linkage"
-FAST = {"u_max_pairs": 200_000}
+FAST = {"u_max_pairs": 100_000}
 
 
-def _febrl4(n: int = 600) -> tuple[pa.Table, pa.Table]:
+def _febrl4(n: int = 400) -> tuple[pa.Table, pa.Table]:
     left = read_table(febrl_path("dataset4a"))
     right = read_table(febrl_path("dataset4b"))
     keep = {entity(x) for x in left.column("rec_id").to_pylist()[:n]}

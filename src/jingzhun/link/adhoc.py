@@ -115,7 +115,9 @@ def review_path(out: str | Path) -> Path:
 
 
 def write_outputs(export: pa.Table, review: pa.Table, out: str | Path) -> tuple[Path, Path]:
-    """Write the links to ``out`` and the review queue beside it."""
+    """Write the links to ``out`` and the review queue beside it: ``.review.parquet`` (what `jingzhun link
+    review` reads) and the same rows as ``.review.xlsx`` for people (Excel does not open Parquet)."""
+    write_table(review, review_path(out).with_suffix(".xlsx"))
     return write_table(export, out), write_table(review, review_path(out))
 
 
