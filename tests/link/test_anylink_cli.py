@@ -128,3 +128,27 @@ def test_dedupe_finds_duplicates_and_the_guard_stops_an_implausible_run(tmp_path
     assert ok.exit_code == 0, ok.output
     summary = json.loads(ok.stdout[ok.stdout.index("{"):])
     assert summary["mode"] == "dedupe" and 0 < summary["duplicate_share"] < 0.05 and out.exists()
+
+
+def test_register_roles_link_says_which_rules_could_not_apply(tmp_path, synthetic):
+    reg, records, _truth = synthetic
+    left = _csv(reg.select(["person_id", "household_id", "name", "id_number", "sex", "birth_date",
+                            "village_code"]).rename_columns(
+        ["人编号", "户编号", "姓名", "证件号码", "性别", "出生日期", "行政村代码"]), tmp_path / "l.csv")
+    # a list without place or phone: the township rules of the defaults cannot apply
+    right = _csv(records.select(["record_id", "name", "sex", "birth_date"]).rename_columns(
+        ["结算单号", "姓名", "性别", "出生日期"]), tmp_path / "r.csv")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("""name: noplace
+left: {id: 人编号, household_id: 户编号, columns: {id_number: 证件号码, name: 姓名, sex: 性别, birth_date: 出生日期,
+       region_code: 行政村代码}}
+right: {id: 结算单号, columns: {name: 姓名, sex: 性别, birth_date: 出生日期}}
+probabilistic: {training: {u_max_pairs: 50000}}
+""", encoding="utf-8")
+    result = runner.invoke(app, ["link", "--config", str(cfg), "--left", str(left), "--right", str(right),
+                                 "--out", str(tmp_path / "o.csv"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "warning: blocking rule 'l.name_py = r.name_py AND l.township = r.township' not used" in text
+    assert "comparison 'region' not used" in text
+    assert (tmp_path / "o.review.xlsx").exists()

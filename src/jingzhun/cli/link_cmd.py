@@ -168,6 +168,14 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
             return
+        model_info = summary.get("model") or {}
+        for kind, items in (("comparison", model_info.get("dropped_comparisons")),
+                            ("blocking rule", model_info.get("dropped_blocking"))):
+            for item in items or []:
+                Console(stderr=True).print(
+                    f"[yellow]{'警告' if lang == 'zh' else 'warning'}:[/yellow] {kind} '{item}' not used: its "
+                    "column(s) are empty in one of the files (map them, or use a 'fields' configuration)",
+                    highlight=False)
         table = Table(title=("比对结果 " if lang == "zh" else "Linkage ") + cfg.name)
         table.add_column("类别" if lang == "zh" else "outcome")
         table.add_column("记录数" if lang == "zh" else "records", justify="right")
