@@ -266,6 +266,8 @@ def test_register_duplicates_are_found_and_explained():
     assert no_id["id_number__level"] == "null"
     assert "*" in (same_id["right id_number"] or "")  # ID numbers masked in the output
     assert result.summary["duplicate_share"] < 0.04
+    # each planted pair is one group, named after its smallest id
+    assert {found[p]["group"] for p in planted} == {min(p) for p in planted}
 
 
 def test_an_implausible_share_of_duplicates_stops_the_run():

@@ -143,7 +143,7 @@ def link_fields_files(config: FieldsConfig, left: str | Path, right: str | Path 
         written["links"] = write_table(result.links, out)
         workbook = out.with_name(out.stem + ".review.xlsx")
     written["workbook"] = write_workbook(workbook, result.links, result.review, result.model, result.summary,
-                                         result.warnings)
+                                         result.warnings, {f.name: f.title for f in config.fields})
     written["chart"] = write_chart(out.with_name(out.stem + ".chart.html"), result.model,
                                    f"{config.name}: 匹配权重 match weights")
     return result, written

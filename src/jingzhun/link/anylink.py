@@ -353,6 +353,8 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
     clock["predict_s"] = round(time.perf_counter() - t1, 3)
     con.register("decided", decided)
     links = _links(run, specs, two, unmask)
+    if not two:
+        links = with_groups(links)
     review = links.filter(pa.compute.equal(links.column("band"), "review"))
     summary: dict[str, Any] = {
         "pairs_scored": int(run.one("SELECT count(*) FROM pairs")),
@@ -461,6 +463,33 @@ def _links(run: _Run, specs: list[FieldSpec], two: bool, unmask: bool) -> pa.Tab
                {', '.join(side_cols)}, k.fingerprint
         FROM links_out k LEFT JOIN {right} r ON r.uid = k.right_uid LEFT JOIN frame_l l ON l.uid = k.left_uid
         ORDER BY {order}""").to_arrow_table()
+
+
+def with_groups(links: pa.Table) -> pa.Table:
+    """Dedupe pairs with a ``group`` column: records tied by accepted or review pairs form one group (the
+    same person recorded three times is one group of three), named after its smallest id.
+
+    >>> t = pa.table({"right_id": ["b", "c", "e"], "left_id": ["a", "b", "d"],
+    ...               "band": ["accepted", "review", "rejected"]})
+    >>> with_groups(t).column("group").to_pylist()
+    ['a', 'a', None]
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    rows = links.select(["right_id", "left_id", "band"]).to_pylist()
+    for r in rows:
+        if r["band"] in ("accepted", "review"):
+            a, b = find(r["left_id"]), find(r["right_id"])
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups = [find(r["left_id"]) if r["band"] in ("accepted", "review") else None for r in rows]
+    return links.append_column("group", pa.array(groups, pa.string()))
 
 
 def model_table(model_json: dict[str, Any], specs: list[FieldSpec]) -> pa.Table:

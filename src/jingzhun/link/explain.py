@@ -30,6 +30,7 @@ _HEAD = {
     "prior_weight": "先验权重 / prior weight",
     "second_weight": "次优候选权重 / second candidate weight",
     "fingerprint": "记录指纹 / fingerprint",
+    "group": "重复组 / duplicate group",
 }
 BAND_LABELS = {"accepted": "比中 accepted", "review": "待复核 review", "rejected": "未达阈值 rejected",
                "unlinked": "无候选 unlinked"}
@@ -48,20 +49,24 @@ def fields_of(links: pa.Table) -> list[str]:
     return [c[: -len("__level")] for c in links.column_names if c.endswith("__level")]
 
 
-def header(column: str) -> str:
-    """The sheet header of a links column.
+def header(column: str, titles: dict[str, str] | None = None) -> str:
+    """The sheet header of a links column; ``titles``: a field's label (``label:`` in the configuration)
+    shown instead of its name.
 
-    >>> header("band"), header("right surname"), header("surname__weight")
-    ('结果 / band', 'surname 记录 / record', 'surname 权重 / weight')
+    >>> header("band"), header("right surname"), header("surname__weight", {"surname": "姓"})
+    ('结果 / band', 'surname 记录 / record', '姓 权重 / weight')
     """
+    titles = titles or {}
     if column in _HEAD:
         return _HEAD[column]
     for part in ("right", "left"):
         if column.startswith(part + " "):
-            return f"{column[len(part) + 1:]} {_SIDE[part]}"
+            field = column[len(part) + 1:]
+            return f"{titles.get(field, field)} {_SIDE[part]}"
     for part in ("level", "weight"):
         if column.endswith("__" + part):
-            return f"{column[: -len(part) - 2]} {_SIDE[part]}"
+            field = column[: -len(part) - 2]
+            return f"{titles.get(field, field)} {_SIDE[part]}"
     return column
 
 
@@ -73,11 +78,12 @@ def _cell(value: Any) -> Any:
     return value if isinstance(value, int | float) else str(value)
 
 
-def _sheet(book: Any, name: str, table: pa.Table, *, decision: bool = False) -> None:
+def _sheet(book: Any, name: str, table: pa.Table, *, decision: bool = False,
+           titles: dict[str, str] | None = None) -> None:
     sheet = book.add_worksheet(name)
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     columns = table.column_names
-    headers = [header(c) for c in columns]
+    headers = [header(c, titles) for c in columns]
     if decision:
         headers = [DECISION_HEADER, NOTE_HEADER, *headers]
     sheet.write_row(0, 0, headers, bold)
@@ -101,7 +107,7 @@ def _sheet(book: Any, name: str, table: pa.Table, *, decision: bool = False) -> 
 
 
 def write_workbook(path: str | Path, links: pa.Table, review: pa.Table, model: pa.Table,
-                   summary: dict[str, Any], warnings: list[str]) -> Path:
+                   summary: dict[str, Any], warnings: list[str], titles: dict[str, str] | None = None) -> Path:
     """Write the workbook atomically: 比对结果 (every row), 待复核 (the review band, with a decision
     column), 模型参数 (m, u and weight of every level) and 说明 (counts, rules and warnings)."""
     import xlsxwriter
@@ -109,8 +115,8 @@ def write_workbook(path: str | Path, links: pa.Table, review: pa.Table, model: p
     path = Path(path)
     with atomic_file(path) as tmp:
         book = xlsxwriter.Workbook(str(tmp))
-        _sheet(book, "待复核 review", review, decision=True)
-        _sheet(book, "比对结果 links", links)
+        _sheet(book, "待复核 review", review, decision=True, titles=titles)
+        _sheet(book, "比对结果 links", links, titles=titles)
         model_sheet = book.add_worksheet("模型参数 model")
         heads = ["字段 / field", "类型 / type", "级别 / level", "m", "u", "概率 / probability",
                  "匹配权重 / match weight (log2 m/u)"]
