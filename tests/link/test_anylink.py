@@ -229,7 +229,10 @@ def test_workbook_and_chart_show_both_records_and_weights(tmp_path, febrl4_resul
     assert {"surname 记录 / record", "surname 候选 / candidate", "surname 比较级别 / level",
             "surname 权重 / weight"} <= set(links.column_names)
     assert links.num_rows == r.links.num_rows
-    chart = write_chart(tmp_path / "out.chart.html", r.model, "febrl4").read_text(encoding="utf-8")
+    chart = write_chart(tmp_path / "out.chart.html", r.model, "febrl4", r.links, limit=2).read_text(
+        encoding="utf-8")
+    assert chart.count("echarts.init(") == 3  # the model, then two pairs with their running total
+    assert "累计 running total" in chart
     assert "echarts.init" in chart and "date_of_birth: exact" in chart and "https://" not in chart.split(
         "<script>")[-1]
 

@@ -39,6 +39,12 @@ def test_uploaded_workbook_shows_weights_and_decisions_are_stored(web, tmp_path)
     assert rows[0] == ["比较项", "记录", "候选", "比较级别", "权重"]
     assert rows[1] == ["姓名", "张叁", "张三", "same pinyin or same words in another order", "+9.50"]
     assert rows[2][1] == "5201**********2516"  # ID numbers masked on the page
+    import json
+    import re
+
+    option = json.loads(re.search(r"data-option='([^']+)'", web.login("xiang").get(url).text).group(1)
+                        .replace("&#34;", '"').replace("&quot;", '"'))
+    assert option["series"][1]["data"][-1] == 2.0  # the running total ends at the pair's match weight
     form = next(f for f in d.forms if f["action"].endswith("/decide"))
     r = web.post("xiang", form["action"], {**form["fields"], "decision": "reject", "note": "不同人"})
     assert r.status_code == 303 and "msg=" in r.headers["location"]

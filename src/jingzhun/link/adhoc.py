@@ -145,5 +145,5 @@ def link_fields_files(config: FieldsConfig, left: str | Path, right: str | Path 
     written["workbook"] = write_workbook(workbook, result.links, result.review, result.model, result.summary,
                                          result.warnings, {f.name: f.title for f in config.fields})
     written["chart"] = write_chart(out.with_name(out.stem + ".chart.html"), result.model,
-                                   f"{config.name}: 匹配权重 match weights")
+                                   f"{config.name}: 匹配权重 match weights", result.review)
     return result, written

@@ -236,17 +236,71 @@ def chart_options(model: pa.Table, title: str) -> dict[str, Any]:
     }
 
 
-def write_chart(path: str | Path, model: pa.Table, title: str) -> Path:
-    """A self-contained HTML page with the match-weight chart (the vendored ECharts inlined)."""
+def pair_chart_options(pair: dict[str, Any]) -> dict[str, Any]:
+    """ECharts options explaining one pair (a :func:`read_review` row): a bar per comparison (its match
+    weight, green for, red against; the prior first) and the running total, which ends at the pair's
+    match weight.
+
+    >>> o = pair_chart_options({"prior_weight": -10.0, "fields": [
+    ...     {"field": "name", "level": "exact", "weight": 9.0}, {"field": "dob", "level": "else", "weight": -2.0}]})
+    >>> o["xAxis"]["data"], o["series"][1]["data"]
+    (['先验 prior', 'name: exact', 'dob: else'], [-10.0, -1.0, -3.0])
+    """
+    steps = [("先验 prior", float(pair.get("prior_weight") or 0.0))]
+    steps += [(f"{f['field']}: {f['level'] or ''}", float(f["weight"] or 0.0)) for f in pair["fields"]]
+    running, totals = 0.0, []
+    for _label, w in steps:
+        running += w
+        totals.append(round(running, 3))
+    return {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 50, "right": 20, "top": 30, "bottom": 90},
+        "legend": {"data": ["权重 weight", "累计 running total"]},
+        "xAxis": {"type": "category", "data": [label for label, _w in steps], "axisLabel": {"rotate": 30}},
+        "yAxis": {"type": "value", "name": "bits"},
+        "series": [
+            {"name": "权重 weight", "type": "bar",
+             "data": [{"value": round(w, 3), "itemStyle": {"color": "#3ba272" if w >= 0 else "#ee6666"}}
+                      for _label, w in steps]},
+            {"name": "累计 running total", "type": "line", "step": "end", "data": totals},
+        ],
+    }
+
+
+def pairs_of(links: pa.Table, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of a links table as :func:`read_review` gives them (for charts)."""
+    fields = fields_of(links)
+    out = []
+    for row in links.slice(0, limit).to_pylist():
+        if row.get("left_id") is None:
+            continue
+        out.append({**row, "fields": [{"field": f, "record": row.get(f"right {f}"), "candidate": row.get(f"left {f}"),
+                                       "level": row.get(f"{f}__level"), "weight": row.get(f"{f}__weight")}
+                                      for f in fields]})
+    return out
+
+
+def write_chart(path: str | Path, model: pa.Table, title: str, review: pa.Table | None = None,
+                limit: int = 30) -> Path:
+    """A self-contained HTML page (the vendored ECharts inlined): the model's match weights per level, then
+    for the first ``limit`` pairs of ``review`` their weight per comparison and running total."""
     vendored = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "echarts.min.js"
     script = vendored.read_text(encoding="utf-8")
-    options = json.dumps(chart_options(model, title), ensure_ascii=False).replace("</", "<\\/")
-    height = max(400, 22 * model.num_rows + 120)
+    charts = [("model", chart_options(model, title), max(400, 22 * model.num_rows + 120), title)]
+    for i, pair in enumerate(pairs_of(review, limit) if review is not None else []):
+        heading = f"{pair['right_id']} → {pair['left_id']} ({(pair.get('probability') or 0):.3f})"
+        charts.append((f"pair{i}", pair_chart_options(pair), 300, heading))
+    blocks, calls = [], []
+    for ident, options, height, heading in charts:
+        blocks.append(f'<h2>{html.escape(heading)}</h2><div id="{ident}" style="width: 100%; height: {height}px">'
+                      "</div>")
+        data = json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+        calls.append(f'echarts.init(document.getElementById("{ident}")).setOption({data});')
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>
-<body><div id="chart" style="width: 100%; height: {height}px"></div>
+<body>{"".join(blocks)}
 <script>{script}</script>
-<script>echarts.init(document.getElementById("chart")).setOption({options});</script>
+<script>{"".join(calls)}</script>
 </body></html>"""
     path = Path(path)
     with atomic_file(path) as tmp:

@@ -7,6 +7,7 @@ monthly queue's decisions (``jingzhun.link.decide``, keyed by the list's name) a
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from jingzhun.auth.roles import ROLES
 from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
 from jingzhun.ids import mask
 from jingzhun.link import decide
-from jingzhun.link.explain import read_review
+from jingzhun.link.explain import pair_chart_options, read_review
 from jingzhun.ops.models import LinkDecision
 from jingzhun.store import atomic_file
 from jingzhun.web.state import web_state
@@ -56,6 +57,7 @@ def _pending(ctx: Any, key_path: Any) -> list[dict[str, Any]]:
             continue
         for f in p["fields"]:
             f["record"], f["candidate"] = _shown(f["record"]), _shown(f["candidate"])
+        p["chart"] = json.dumps(pair_chart_options(p), ensure_ascii=False)
         out.append(p)
     return out
 
