@@ -233,7 +233,7 @@ def test_workbook_and_chart_show_both_records_and_weights(tmp_path, febrl4_resul
         encoding="utf-8")
     assert chart.count("echarts.init(") == 3  # the model, then two pairs with their running total
     assert "累计 running total" in chart
-    assert "echarts.init" in chart and "date_of_birth: exact" in chart and "https://" not in chart.split(
+    assert "echarts.init" in chart and "date_of_birth: 完全相同 / exact" in chart and "https://" not in chart.split(
         "<script>")[-1]
 
 

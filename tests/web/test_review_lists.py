@@ -37,7 +37,7 @@ def test_uploaded_workbook_shows_weights_and_decisions_are_stored(web, tmp_path)
     d = web.doc("xiang", url)
     rows = d.tables["table0"]
     assert rows[0] == ["比较项", "记录", "候选", "比较级别", "权重"]
-    assert rows[1] == ["姓名", "张叁", "张三", "same pinyin or same words in another order", "+9.50"]
+    assert rows[1] == ["姓名", "张叁", "张三", "拼音相同或词序不同 / same pinyin or same words in another order", "+9.50"]
     assert rows[2][1] == "5201**********2516"  # ID numbers masked on the page
     import json
     import re

@@ -40,6 +40,34 @@ NOTE_HEADER = "备注 / note"
 DECISION_WORDS = {"accept": "accept", "接受": "accept", "确认": "accept", "是": "accept", "y": "accept",
                   "yes": "accept", "reject": "reject", "否决": "reject", "拒绝": "reject", "否": "reject",
                   "n": "reject", "no": "reject"}
+_LEVELS_ZH = {
+    "exact": "完全相同", "null": "一方缺失", "else": "不同", "same pinyin": "拼音相同",
+    "same pinyin or same words in another order": "拼音相同或词序不同", "one digit or swap": "一位不同或颠倒",
+    "within a month": "相差一个月内", "within a year": "相差一年内", "within 10 years": "相差十年内",
+    "one character or swap": "一个字符不同或颠倒", "same village": "同村", "same township": "同乡镇",
+    "same county": "同县", "two random records match": "两条随机记录为同一人",
+}
+
+
+def level_label(label: str | None) -> str:
+    """A comparison level for people: Chinese, then the English after a slash.
+
+    >>> level_label("exact"), level_label("Jaro-Winkler >= 0.92"), level_label("swapped with surname")
+    ('完全相同 / exact', '相似度 ≥ 0.92 / Jaro-Winkler >= 0.92', '与 surname 互换 / swapped with surname')
+    """
+    if not label:
+        return ""
+    if label in _LEVELS_ZH:
+        return f"{_LEVELS_ZH[label]} / {label}"
+    if label.startswith("Jaro-Winkler >= "):
+        return f"相似度 ≥ {label.split()[-1]} / {label}"
+    if label.startswith("swapped with "):
+        return f"与 {label[len('swapped with '):]} 互换 / {label}"
+    if label.startswith("<= ") and label.endswith(" edits"):
+        return f"至多 {label.split()[1]} 处不同 / {label}"
+    return label
+
+
 _SIDE = {"right": "记录 / record", "left": "候选 / candidate", "level": "比较级别 / level",
          "weight": "权重 / weight"}
 
@@ -89,7 +117,8 @@ def _sheet(book: Any, name: str, table: pa.Table, *, decision: bool = False,
     sheet.write_row(0, 0, headers, bold)
     offset = 2 if decision else 0
     for i, row in enumerate(table.to_pylist(), start=1):
-        values = [BAND_LABELS.get(v, v) if c == "band" else v for c, v in row.items()]
+        values = [BAND_LABELS.get(v, v) if c == "band" else level_label(v) if c.endswith("__level") else v
+                  for c, v in row.items()]
         sheet.write_row(i, offset, [_cell(v) for v in values])
     sheet.freeze_panes(1, offset + 3)
     sheet.set_column(0, len(headers), 14)
@@ -122,7 +151,7 @@ def write_workbook(path: str | Path, links: pa.Table, review: pa.Table, model: p
                  "匹配权重 / match weight (log2 m/u)"]
         model_sheet.write_row(0, 0, heads, book.add_format({"bold": True}))
         for i, row in enumerate(model.to_pylist(), start=1):
-            model_sheet.write_row(i, 0, [_cell(v) for v in row.values()])
+            model_sheet.write_row(i, 0, [_cell(level_label(v) if k == "level" else v) for k, v in row.items()])
         model_sheet.set_column(0, 6, 18)
         notes = book.add_worksheet("说明 notes")
         lines: list[tuple[str, Any]] = [
@@ -223,7 +252,7 @@ def chart_options(model: pa.Table, title: str) -> dict[str, Any]:
     """ECharts options of the model's match weights: one horizontal bar per comparison level (and the
     prior), green for levels that speak for a match, red against."""
     rows = [r for r in model.to_pylist() if r["match_weight"] is not None]
-    labels = [f"{r['field']}: {r['level']}" for r in rows]
+    labels = [f"{r['field']}: {level_label(r['level'])}" for r in rows]
     data = [{"value": round(r["match_weight"], 3),
              "itemStyle": {"color": "#3ba272" if r["match_weight"] >= 0 else "#ee6666"}} for r in rows]
     return {
@@ -244,10 +273,10 @@ def pair_chart_options(pair: dict[str, Any]) -> dict[str, Any]:
     >>> o = pair_chart_options({"prior_weight": -10.0, "fields": [
     ...     {"field": "name", "level": "exact", "weight": 9.0}, {"field": "dob", "level": "else", "weight": -2.0}]})
     >>> o["xAxis"]["data"], o["series"][1]["data"]
-    (['先验 prior', 'name: exact', 'dob: else'], [-10.0, -1.0, -3.0])
+    (['先验 prior', 'name: 完全相同 / exact', 'dob: 不同 / else'], [-10.0, -1.0, -3.0])
     """
     steps = [("先验 prior", float(pair.get("prior_weight") or 0.0))]
-    steps += [(f"{f['field']}: {f['level'] or ''}", float(f["weight"] or 0.0)) for f in pair["fields"]]
+    steps += [(f"{f['field']}: {level_label(f['level'])}", float(f["weight"] or 0.0)) for f in pair["fields"]]
     running, totals = 0.0, []
     for _label, w in steps:
         running += w
