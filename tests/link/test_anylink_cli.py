@@ -152,3 +152,41 @@ probabilistic: {training: {u_max_pairs: 50000}}
     assert "warning: blocking rule 'l.name_py = r.name_py AND l.township = r.township' not used" in text
     assert "comparison 'region' not used" in text
     assert (tmp_path / "o.review.xlsx").exists()
+
+
+def test_dedupe_of_the_register_in_a_data_folder(tmp_path):
+    """A synthetic county imported as a county office would; one member registered again in another
+    household under another (valid) ID number is found, explained, and the output masks ID numbers."""
+    import pyarrow.parquet as pq
+
+    from county_data import import_county
+    from jingzhun.ids import check_character
+    from jingzhun.synth import generate
+
+    county = tmp_path / "county"
+    generate(county, persons=300, months=1, fmt="parquet")
+    members = pq.read_table(county / "2025-01" / "member.parquet")
+    first = members.slice(0, 1).to_pylist()[0]
+    number = first["证件号码"][:14] + ("999" if first["证件号码"][14:17] != "999" else "997")
+    twin = {**first, "人编号": first["人编号"] + "9", "证件号码": number + check_character(number),
+            "户编号": members.column("户编号")[-1].as_py()}
+    pq.write_table(pa.concat_tables([members, pa.Table.from_pylist([twin], schema=members.schema)]),
+                   county / "2025-01" / "member.parquet")
+    data = import_county(county, tmp_path / "data", ["2025-01"])
+    cfg = tmp_path / "dedupe.yaml"
+    cfg.write_text((CONFIG_DIR / "register_dedupe.yaml").read_text(encoding="utf-8").replace(
+        "max_duplicate_share: 0.02", "max_duplicate_share: 0.05") + "training: {u_max_pairs: 100000}\n",
+        encoding="utf-8")
+    out = tmp_path / "dups.xlsx"
+    result = runner.invoke(app, ["link", "dedupe", "--config", str(cfg), "--data", str(data), "--out", str(out),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["records_left"] == members.num_rows + 1 and out.exists()
+    import fastexcel
+
+    rows = fastexcel.read_excel(str(out)).load_sheet("比对结果 links", dtypes="string").to_arrow().to_pylist()
+    pair = next(r for r in rows if {r["记录编号 / record id"], r["候选编号 / candidate id"]}
+                == {first["人编号"], twin["人编号"]})
+    assert pair["结果 / band"] in ("比中 accepted", "待复核 review")
+    assert "*" in (pair["证件号码 候选 / candidate"] or pair["证件号码 记录 / record"])

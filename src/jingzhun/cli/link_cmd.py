@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -71,8 +72,8 @@ def _fields_config(path: Path):  # type: ignore[no-untyped-def]
     return load_fields_config(path) if is_fields_config(data) else None
 
 
-def _link_fields(config: Path, left: Path, right: Path | None, out: Path, db: str | None, data: Path | None,
-                 unmask: bool, as_json: bool, lang: str) -> None:
+def _link_fields(config: Path, left: Path | Any, right: Path | None, out: Path, db: str | None,
+                 data: Path | None, unmask: bool, as_json: bool, lang: str, label: str | None = None) -> None:
     from jingzhun.link.adhoc import link_fields_files
 
     cfg = _fields_config(config)
@@ -80,7 +81,8 @@ def _link_fields(config: Path, left: Path, right: Path | None, out: Path, db: st
     decisions = _store(db, data) if (db or data) else None
     started = time.perf_counter()
     with Console(stderr=True).status(_t(_STAGES["probabilistic"], lang)):
-        result, written = link_fields_files(cfg, left, right, out, decisions=decisions, unmask=unmask)
+        result, written = link_fields_files(cfg, left, right, out, decisions=decisions, unmask=unmask,
+                                            left_label=label)
     summary = {**result.summary, "warnings": result.warnings,
                "files": {k: str(v) for k, v in written.items()},
                "seconds": round(time.perf_counter() - started, 3)}
@@ -188,10 +190,13 @@ def register(app: typer.Typer) -> None:
     @group.command("dedupe")
     def dedupe_cmd(
         config: Path = typer.Option(..., "--config", help="Configuration with mode: dedupe and typed fields."),
-        file: Path = typer.Option(..., "--file", help="The list to search for duplicates: xlsx/csv/parquet."),
+        file: Path | None = typer.Option(None, "--file", help="The list to search for duplicates: "
+                                                             "xlsx/csv/parquet (default: the register of --data)."),
         out: Path = typer.Option(..., "--out", help="Output: .xlsx (workbook), .csv or .parquet."),
         db: str | None = typer.Option(None, "--db", help="Ops store URL with review decisions to apply."),
-        data: Path | None = typer.Option(None, "--data", help="Data folder whose ops store holds decisions."),
+        data: Path | None = typer.Option(None, "--data", help="Data folder: its register is searched when no "
+                                                             "--file is given; its ops store holds decisions."),
+        period: str | None = typer.Option(None, "--period", help="With --data: the register as of YYYY-MM."),
         unmask: bool = typer.Option(False, "--unmask", help="Write ID numbers in full (masked by default)."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
         lang: str = typer.Option("zh", "--lang", help="zh or en."),
@@ -202,6 +207,15 @@ def register(app: typer.Typer) -> None:
         if cfg is None or not cfg.dedupe:
             raise JingzhunError(f"{config}: a de-duplication needs a configuration with 'fields' and "
                                 "'mode: dedupe' (see config/linkage/register_dedupe.yaml)")
+        if file is None:
+            if data is None:
+                raise JingzhunError("give --file LIST, or --data DIR to search the register of a data folder")
+            from jingzhun.link.register import register_members
+
+            members = register_members(data, period)
+            _link_fields(config, members, None, out, db, data, unmask, as_json, lang,
+                         label=f"{data} (register{' ' + period if period else ''})")
+            return
         _link_fields(config, file, None, out, db, data, unmask, as_json, lang)
 
     @group.command("models")

@@ -121,21 +121,23 @@ def write_outputs(export: pa.Table, review: pa.Table, out: str | Path) -> tuple[
     return write_table(export, out), write_table(review, review_path(out))
 
 
-def link_fields_files(config: FieldsConfig, left: str | Path, right: str | Path | None, out: str | Path, *,
-                      decisions: Any = None, unmask: bool = False) -> tuple[AnyLinkResult, dict[str, Path]]:
+def link_fields_files(config: FieldsConfig, left: str | Path | pa.Table, right: str | Path | None,
+                      out: str | Path, *, decisions: Any = None, unmask: bool = False,
+                      left_label: str | None = None) -> tuple[AnyLinkResult, dict[str, Path]]:
     """Link two files (or de-duplicate one) on typed fields and write what a clerk reads: an xlsx
     output is one workbook (review queue with a decision column, links, model, notes); a CSV or Parquet
     output holds the links and the workbook is written beside it (``<name>.review.xlsx``); the
     match-weight chart is ``<name>.chart.html``. Nothing is written when the linkage fails (the
-    duplicate guard included)."""
+    duplicate guard included). ``left`` may be a table already read (``left_label`` names it)."""
     from jingzhun.link.anylink import link_tables
     from jingzhun.link.explain import write_chart, write_workbook
 
     out = Path(out)
-    left_table = read_table(left)
+    left_table = left if isinstance(left, pa.Table) else read_table(left)
+    label = left_label or str(left if not isinstance(left, pa.Table) else "left")
     right_table = read_table(right) if right is not None and not config.dedupe else None
-    result = link_tables(config, left_table, right_table, decisions=decisions, left_label=str(left),
-                         right_label=str(right or left), unmask=unmask)
+    result = link_tables(config, left_table, right_table, decisions=decisions, left_label=label,
+                         right_label=str(right or label), unmask=unmask)
     written: dict[str, Path] = {}
     if out.suffix.lower() == ".xlsx":
         workbook = out
