@@ -139,6 +139,10 @@ def register(app: typer.Typer) -> None:
         from jingzhun.link.hashing import read_key_file
 
         if _fields_config(config) is not None:
+            if key_file is not None:
+                raise JingzhunError(f"{config}: keyed hashes (--key-file) work with register configurations "
+                                    "(roles), not with 'fields'; hash an ID column yourself and map it as "
+                                    "type text to compare digests exactly")
             _link_fields(config, left, right, out, db, data, unmask, as_json, lang)
             return
         cfg = load_config(config)

@@ -341,8 +341,11 @@ def _score(run: _Run, specs: list[FieldSpec], rules: list[Rule], usable: set[str
                 # a session that fails part-way leaves Splink's settings without the comparisons it had set
                 # aside (those of its blocking rule): restore them
                 linker._settings_obj.core_model_settings = before
-                run.warnings.append(f"training session blocked on '{rule.label}' skipped: "
-                                    f"{str(exc).splitlines()[0]}")
+                why = str(exc).splitlines()[0]
+                if "below the minimum allowed" in why:
+                    why = "a comparison level never occurs among the pairs it found (its m would be 0)"
+                run.warnings.append(f"training session blocked on '{rule.label}' skipped ({why}); the "
+                                    "other sessions' estimates are used")
         clock["train_s"] = round(time.perf_counter() - t0, 3)
         t1 = time.perf_counter()
         predictions = linker.inference.predict(threshold_match_probability=cfg.min_probability)
