@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
             if key_file is not None:
                 raise JingzhunError(f"{config}: keyed hashes (--key-file) work with register configurations "
                                     "(roles), not with 'fields'; hash an ID column yourself and map it as "
-                                    "type text to compare digests exactly")
+                                    "type categorical to compare digests exactly")
             _link_fields(config, left, right, out, db, data, unmask, as_json, lang)
             return
         cfg = load_config(config)
