@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -58,6 +59,51 @@ def _review_table(review: Path | None, data: Path | None):  # type: ignore[no-un
     return pq.read_table(path), path
 
 
+def _fields_config(path: Path):  # type: ignore[no-untyped-def]
+    """The any-columns configuration in ``path`` (it has ``fields``), or None for a register-feed one."""
+    import yaml
+
+    from jingzhun.link.fields import is_fields_config, load_fields_config
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None  # the register loader reports the file's problem
+    return load_fields_config(path) if is_fields_config(data) else None
+
+
+def _link_fields(config: Path, left: Path | Any, right: Path | None, out: Path, db: str | None,
+                 data: Path | None, unmask: bool, as_json: bool, lang: str, label: str | None = None) -> None:
+    from jingzhun.link.adhoc import link_fields_files
+
+    cfg = _fields_config(config)
+    assert cfg is not None
+    decisions = _store(db, data) if (db or data) else None
+    started = time.perf_counter()
+    with Console(stderr=True).status(_t(_STAGES["probabilistic"], lang)):
+        result, written = link_fields_files(cfg, left, right, out, decisions=decisions, unmask=unmask,
+                                            left_label=label)
+    summary = {**result.summary, "warnings": result.warnings,
+               "files": {k: str(v) for k, v in written.items()},
+               "seconds": round(time.perf_counter() - started, 3)}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return
+    console = Console()
+    for warning in result.warnings:
+        console.print(f"[yellow]{'警告' if lang == 'zh' else 'warning'}:[/yellow] {warning}", highlight=False)
+    table = Table(title=("比对结果 " if lang == "zh" else "Linkage ") + cfg.name)
+    table.add_column("类别" if lang == "zh" else "band")
+    table.add_column("数量" if lang == "zh" else "rows", justify="right")
+    from jingzhun.link.explain import BAND_LABELS
+
+    for band, n in summary["by_band"].items():
+        table.add_row(BAND_LABELS.get(band, band), str(n))
+    console.print(table)
+    for path in written.values():
+        console.print(str(path), highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="数据比对 Linkage of department records to registered people (exact + Splink).")
     app.add_typer(group, name="link")
@@ -92,6 +138,13 @@ def register(app: typer.Typer) -> None:
         from jingzhun.link.config import load_config
         from jingzhun.link.hashing import read_key_file
 
+        if _fields_config(config) is not None:
+            if key_file is not None:
+                raise JingzhunError(f"{config}: keyed hashes (--key-file) work with register configurations "
+                                    "(roles), not with 'fields'; hash an ID column yourself and map it as "
+                                    "type categorical to compare digests exactly")
+            _link_fields(config, left, right, out, db, data, unmask, as_json, lang)
+            return
         cfg = load_config(config)
         key = read_key_file(key_file) if key_file else None
         if key is not None and not cfg.hashed:
@@ -121,6 +174,14 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
             return
+        model_info = summary.get("model") or {}
+        for kind, items in (("comparison", model_info.get("dropped_comparisons")),
+                            ("blocking rule", model_info.get("dropped_blocking"))):
+            for item in items or []:
+                Console(stderr=True).print(
+                    f"[yellow]{'警告' if lang == 'zh' else 'warning'}:[/yellow] {kind} '{item}' not used: its "
+                    "column(s) are empty in one of the files (map them, or use a 'fields' configuration)",
+                    highlight=False)
         table = Table(title=("比对结果 " if lang == "zh" else "Linkage ") + cfg.name)
         table.add_column("类别" if lang == "zh" else "outcome")
         table.add_column("记录数" if lang == "zh" else "records", justify="right")
@@ -129,6 +190,37 @@ def register(app: typer.Typer) -> None:
         table.add_row("合计" if lang == "zh" else "total", str(summary["records"]))
         Console().print(table)
         Console().print(f"{links_path}  ({review_file})  {summary['seconds']} s")
+
+    @group.command("dedupe")
+    def dedupe_cmd(
+        config: Path = typer.Option(..., "--config", help="Configuration with mode: dedupe and typed fields."),
+        file: Path | None = typer.Option(None, "--file", help="The list to search for duplicates: "
+                                                             "xlsx/csv/parquet (default: the register of --data)."),
+        out: Path = typer.Option(..., "--out", help="Output: .xlsx (workbook), .csv or .parquet."),
+        db: str | None = typer.Option(None, "--db", help="Ops store URL with review decisions to apply."),
+        data: Path | None = typer.Option(None, "--data", help="Data folder: its register is searched when no "
+                                                             "--file is given; its ops store holds decisions."),
+        period: str | None = typer.Option(None, "--period", help="With --data: the register as of YYYY-MM."),
+        unmask: bool = typer.Option(False, "--unmask", help="Write ID numbers in full (masked by default)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    ) -> None:
+        """查重 Find the same person recorded twice in one list (e.g. the register), every pair explained;
+        stops when an implausible share of records would be flagged (guard.max_duplicate_share)."""
+        cfg = _fields_config(config)
+        if cfg is None or not cfg.dedupe:
+            raise JingzhunError(f"{config}: a de-duplication needs a configuration with 'fields' and "
+                                "'mode: dedupe' (see config/linkage/register_dedupe.yaml)")
+        if file is None:
+            if data is None:
+                raise JingzhunError("give --file LIST, or --data DIR to search the register of a data folder")
+            from jingzhun.link.register import register_members
+
+            members = register_members(data, period)
+            _link_fields(config, members, None, out, db, data, unmask, as_json, lang,
+                         label=f"{data} (register{' ' + period if period else ''})")
+            return
+        _link_fields(config, file, None, out, db, data, unmask, as_json, lang)
 
     @group.command("models")
     def models(
@@ -160,6 +252,28 @@ def register(app: typer.Typer) -> None:
 
     review = typer.Typer(help="人工复核 Clerk review of candidate pairs.", no_args_is_help=True)
     group.add_typer(review, name="review")
+
+    @review.command("import")
+    def review_import(
+        workbook: Path = typer.Argument(..., help="A workbook written by `jingzhun link` with decisions typed "
+                                                  "into its 待复核 review sheet."),
+        user: str = typer.Option(..., "--user", help="Who decided."),
+        data: Path | None = typer.Option(None, "--data", help="Data folder whose ops store keeps decisions."),
+        db: str | None = typer.Option(None, "--db", help="Ops store URL (default: the data folder's)."),
+    ) -> None:
+        """Store the decisions typed into a review workbook (接受/否决, accept/reject): the next run of the
+        same configuration applies them."""
+        from jingzhun.link.explain import read_decisions
+        from jingzhun.link.review import decide
+
+        rows = read_decisions(workbook)
+        store = _store(db, data)
+        for row in rows:
+            decide(store, row["list"], row["fingerprint"], row["left_id"], row["decision"], user, row["note"],
+                   row["probability"])
+        accepted = sum(1 for r in rows if r["decision"] == "accept")
+        typer.echo(f"已导入 {len(rows)} 条决定（接受 {accepted}，否决 {len(rows) - accepted}） / "
+                   f"{len(rows)} decision(s) imported ({accepted} accepted, {len(rows) - accepted} rejected)")
 
     @review.command("list")
     def review_list(

@@ -9,8 +9,10 @@ from typing import Any
 import pyarrow as pa
 
 from jingzhun.link import sql as q
+from jingzhun.link.anylink import AnyLinkResult
 from jingzhun.link.api import LinkResult, link_feed_result
-from jingzhun.link.config import LinkConfig
+from jingzhun.link.config import LinkConfig, Side
+from jingzhun.link.fields import FieldsConfig
 from jingzhun.link.io import read_table, write_table
 from jingzhun.link.sql import quote, tree
 
@@ -30,6 +32,8 @@ def link_files(
     say = progress or (lambda _m: None)
     say("read")
     left_table, right_table = read_table(left), read_table(right)
+    check_columns(left_table, config.left, str(left))
+    check_columns(right_table, config.right, str(right))
     from jingzhun.engines.factory import make_engine
 
     engine = make_engine("duckdb")
@@ -37,6 +41,19 @@ def link_files(
         return _link_on(engine, config, left_table, right_table, decisions, key, unmask, progress)
     finally:
         engine.close()
+
+
+def check_columns(table: pa.Table, side: Side, label: str) -> None:
+    """Every column a side's mapping names exists in the file; errors name the file and list its columns
+    (the linkage itself only knows the tables it registered)."""
+    from jingzhun.errors import FileLevelError, Location
+
+    available = table.column_names
+    wanted = [("id", side.id), *side.columns.items()]
+    for role, column in wanted:
+        if column not in available:
+            raise FileLevelError(f"column {column!r} (role {role}) not found; the file's columns: "
+                                 f"{', '.join(available)}", Location(file=label, field=column))
 
 
 def _link_on(engine: Any, config: LinkConfig, left_table: pa.Table, right_table: pa.Table, decisions: Any,
@@ -98,5 +115,37 @@ def review_path(out: str | Path) -> Path:
 
 
 def write_outputs(export: pa.Table, review: pa.Table, out: str | Path) -> tuple[Path, Path]:
-    """Write the links to ``out`` and the review queue beside it."""
+    """Write the links to ``out`` and the review queue beside it: ``.review.parquet`` (what `jingzhun link
+    review` reads) and the same rows as ``.review.xlsx`` for people (Excel does not open Parquet)."""
+    write_table(review, review_path(out).with_suffix(".xlsx"))
     return write_table(export, out), write_table(review, review_path(out))
+
+
+def link_fields_files(config: FieldsConfig, left: str | Path | pa.Table, right: str | Path | None,
+                      out: str | Path, *, decisions: Any = None, unmask: bool = False,
+                      left_label: str | None = None) -> tuple[AnyLinkResult, dict[str, Path]]:
+    """Link two files (or de-duplicate one) on typed fields and write what a clerk reads: an xlsx
+    output is one workbook (review queue with a decision column, links, model, notes); a CSV or Parquet
+    output holds the links and the workbook is written beside it (``<name>.review.xlsx``); the
+    match-weight chart is ``<name>.chart.html``. Nothing is written when the linkage fails (the
+    duplicate guard included). ``left`` may be a table already read (``left_label`` names it)."""
+    from jingzhun.link.anylink import link_tables
+    from jingzhun.link.explain import write_chart, write_workbook
+
+    out = Path(out)
+    left_table = left if isinstance(left, pa.Table) else read_table(left)
+    label = left_label or str(left if not isinstance(left, pa.Table) else "left")
+    right_table = read_table(right) if right is not None and not config.dedupe else None
+    result = link_tables(config, left_table, right_table, decisions=decisions, left_label=label,
+                         right_label=str(right or label), unmask=unmask)
+    written: dict[str, Path] = {}
+    if out.suffix.lower() == ".xlsx":
+        workbook = out
+    else:
+        written["links"] = write_table(result.links, out)
+        workbook = out.with_name(out.stem + ".review.xlsx")
+    written["workbook"] = write_workbook(workbook, result.links, result.review, result.model, result.summary,
+                                         result.warnings, {f.name: f.title for f in config.fields})
+    written["chart"] = write_chart(out.with_name(out.stem + ".chart.html"), result.model,
+                                   f"{config.name}: 匹配权重 match weights", result.review)
+    return result, written

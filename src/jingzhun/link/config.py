@@ -165,7 +165,8 @@ def _side(data: Any, source: str | None, which: str) -> Side:
     unknown = sorted(set(columns) - set(ROLES))
     if unknown:
         raise _fail(
-            f"unknown role(s) {unknown} in '{which}.columns'; roles: {', '.join(ROLES)}",
+            f"unknown role(s) {unknown} in '{which}.columns'; roles: {', '.join(ROLES)} (for other columns "
+            "— surname, address, postcode, any identifier — use a 'fields' configuration, docs/LINKAGE.md)",
             source,
             f"{which}.columns",
         )
@@ -185,7 +186,8 @@ def from_dict(data: dict[str, Any], source: str | None = None) -> LinkConfig:
         if not isinstance(comp, dict) or comp.get("type") not in COMPARISON_TYPES:
             raise _fail(f"{where}: 'type' must be one of {', '.join(COMPARISON_TYPES)}", source, where)
         if comp.get("column") not in (*ROLES, *FRAME_COLUMNS):
-            raise _fail(f"{where}: unknown column {comp.get('column')!r}", source, where)
+            raise _fail(f"{where}: unknown column {comp.get('column')!r}; columns: "
+                        f"{', '.join(dict.fromkeys((*ROLES, *FRAME_COLUMNS)))}", source, where)
     blocking = prob.get("blocking", [])
     for i, rule in enumerate(blocking):
         cols = [rule] if isinstance(rule, str) else rule

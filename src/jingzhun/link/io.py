@@ -53,9 +53,8 @@ def read_table(path: str | Path) -> pa.Table:
                     column_types={n: pa.string() for n in names}, strings_can_be_null=True
                 ),
             )
-            if names and names[0].startswith("\ufeff"):
-                table = table.rename_columns([names[0].lstrip("\ufeff"), *names[1:]])
-            return table
+            # a byte-order mark or spaces around headers (", given_name") are not part of the name
+            return table.rename_columns([n.lstrip("\ufeff").strip() for n in names])
         if suffix in (".xlsx", ".xlsm", ".xls"):
             import fastexcel
 

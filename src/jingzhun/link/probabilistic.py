@@ -383,6 +383,9 @@ def predict_pairs(
                 api.delete_tables_created_by_splink_from_db()
         summary = {
             "comparisons": [_levels(s)[0] for s in specs],
+            # what could not apply, so that callers can say so (a list without townships, phones ...)
+            "dropped_comparisons": [_levels(s)[0] for s in config.comparisons if s not in specs],
+            "dropped_blocking": [blocking_sql(list(r)) for r in config.blocking if not set(r) <= usable],
             "blocking": [blocking_sql(r) for r in rules],
             "candidates": int(scalar(engine, f"SELECT count(*) FROM {cand}") or 0),
             "pairs": int(scalar(engine, f"SELECT count(*) FROM {target}") or 0),

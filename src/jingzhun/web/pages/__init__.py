@@ -10,11 +10,13 @@ from jingzhun.web.pages import (
     imports,
     reports,
     review,
+    review_lists,
     runs,
     whatif,
 )
 
 ROUTERS = tuple(
     m.router
-    for m in (auth, home, dashboard, households, alerts, cases, review, imports, runs, whatif, reports)
+    for m in (auth, home, dashboard, households, alerts, cases, review, review_lists, imports, runs, whatif,
+              reports)
 )
