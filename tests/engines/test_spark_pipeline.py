@@ -24,13 +24,14 @@ pytestmark = pytest.mark.spark
 
 
 def _import(tmp: Path, import_id: str, rows: list[dict[str, Any]]) -> SimpleNamespace:
-    table = rows_to_table("medical_claim", rows).drop_columns(["person_id", "household_id"])
+    table = rows_to_table("medical_claim", rows).drop_columns(
+        ["person_id", "household_id", "_arrived", "_import_id"])
     table = table.append_column("_import_id", pa.array([import_id] * len(rows)))
     table = table.append_column("_row", pa.array(range(2, len(rows) + 2), pa.int64()))
     table = table.append_column("_period", pa.array(["2025-06"] * len(rows)))
     path = tmp / f"{import_id}.parquet"
     pq.write_table(table, path)
-    return SimpleNamespace(path=path, import_id=import_id)
+    return SimpleNamespace(path=path, import_id=import_id, period="2025-06")
 
 
 def _flags(rows: list[tuple[str, str, str]]) -> pa.Table:
