@@ -179,8 +179,16 @@ def test_exports_are_xlsx_with_chinese_headers_and_audited(web):
     assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:4] == ("户编号", "户主", "行政村代码", "规则")
-    assert sorted(r[0] for r in rows[1:]) == ["H1", "H3"]
+    assert rows[0][:7] == ("户编号", "户主", "乡(镇)", "行政村", "行政村代码", "预警规则", "预警状态")
+    assert sorted((r[0], r[3], r[5], r[6]) for r in rows[1:]) == [
+        ("H1", "鹿溪村", "新发重大疾病", "持续"),
+        ("H3", "桥屯村", "新发重大疾病", "新增"),
+    ]
+    new = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/alerts.xlsx?status=new").content)).active
+    assert [r[0] for r in list(new.iter_rows(values_only=True))[1:]] == ["H3"]  # what the list shows
+    en = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/alerts.xlsx?lang=en").content)).active
+    header, *body = list(en.iter_rows(values_only=True))
+    assert header[5:7] == ("Alert rule", "Alert status") and body[0][5] == "New serious illness"
     hh = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/households.xlsx").content)).active
     assert all("*" in str(c) or c is None for c in [])  # households export has no ID column at all
     assert [c.value for c in hh[1]][:2] == ["户编号", "户主"]

@@ -20,6 +20,7 @@ from jingzhun.pipeline.risk import RunRiskChecks
 from jingzhun.reports.index import WebIndex
 from jingzhun.reports.sources import IndexedAlerts, IndexedHouseholds
 from jingzhun.settings import Settings
+from jingzhun.web import timefmt
 from jingzhun.web.errors import install_page_errors
 from jingzhun.web.pages import ROUTERS
 from jingzhun.web.state import WebState
@@ -58,6 +59,7 @@ def create_app(
     :class:`~jingzhun.api.context.AppContext`, ``app.state.web`` the pages' :class:`WebState`.
     """
     settings = settings or Settings()
+    timefmt.configure(settings.time_zone)
     store = store or open_store(settings.database_url)
     index = WebIndex(settings.data, store)
     app = FastAPI(
