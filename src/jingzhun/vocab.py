@@ -196,6 +196,13 @@ VALUES_EN: dict[str, str] = {
     "否": "No",
 }
 
+#: columns an import adds to every department record (not fields of the catalogue)
+RECORD_FIELDS: dict[str, tuple[str, str]] = {
+    "record_id": ("记录编号", "Record id"),
+    "period": ("期次", "Period"),
+    "id_number_raw": ("原始证件号码", "ID number as sent"),
+}
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ZH_ASIDE = re.compile(r"\s*[（(][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]")
 
@@ -258,7 +265,7 @@ def field_title(dataset: str, name: str, lang: Lang = "zh") -> str:
     try:
         f = datasets.dataset(dataset).field(name)
     except Exception:
-        return {"record_id": ("记录编号", "Record id")}.get(name, (name, name))[1 if lang == "en" else 0]
+        return RECORD_FIELDS.get(name, (name, name))[1 if lang == "en" else 0]
     return f.en[:1].upper() + f.en[1:] if lang == "en" else f.zh
 
 

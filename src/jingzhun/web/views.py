@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 
 from jingzhun import vocab
 from jingzhun.api.context import AppContext
@@ -31,6 +32,14 @@ CSRF_HEADER = "x-csrf-token"
 
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,.0f}" if isinstance(v, int | float) else v
+
+
+def _marked(text: str, lang: str) -> Any:
+    """``text`` as it is, but in an English page Chinese text (a name, a place, what someone typed) is
+    marked ``lang="zh-CN"``: screen readers read it as Chinese and tests tell it from untranslated UI."""
+    if lang == "en" and vocab.has_chinese(text):
+        return Markup('<span lang="zh-CN">{}</span>').format(text)
+    return text
 
 
 def _in_lang(fn: Any) -> Any:
@@ -53,7 +62,10 @@ env.filters["run_status"] = _in_lang(vocab.run_status)
 env.filters["stage_result"] = _in_lang(vocab.stage_result)
 env.filters["conflict"] = _in_lang(vocab.conflict_type)
 env.filters["word"] = _in_lang(vocab.word)
-env.filters["val"] = _in_lang(vocab.value)
+env.filters["val"] = _in_lang(lambda v, lang: _marked(vocab.value(v, lang), lang))
+env.filters["zh"] = _in_lang(
+    lambda v, lang: v if isinstance(v, Markup) else _marked("" if v is None else str(v), lang)
+)
 env.filters["field"] = _in_lang(lambda name, dataset, lang: vocab.field_title(dataset, name, lang))
 env.filters["local"] = _in_lang(lambda when, fmt, lang: timefmt.local(when, fmt, lang))
 
@@ -144,6 +156,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         user=user,
         role_zh=ROLES[user.role].zh if user else "",
         scope_name=_scope_name(request, user),
+        place=_placer(request, lang),
         nav=nav_for(user),
         csrf=token,
         path=request.url.path,
@@ -157,6 +170,27 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
+def _placer(request: Request, lang: str) -> Any:
+    """``place(code)``: a region's name for templates (remembered for the page; the code when unknown)."""
+    seen: dict[str, str] = {}
+
+    def place(code: str | None) -> Any:
+        if not code:
+            return ""
+        return _marked(name_of(code), lang)
+
+    def name_of(code: str) -> str:
+        if code not in seen:
+            try:
+                names = request.app.state.jz.region_names
+                seen[code] = (names(code) if names else None) or code
+            except Exception:
+                seen[code] = code
+        return seen[code]
+
+    return place
+
+
 def _scope_name(request: Request, user: Principal | None) -> str:
     """The name of the user's region (the code when it has none, nothing for a dataset or ``*``)."""
     if user is None or not user.scope.isdigit():
@@ -164,7 +198,7 @@ def _scope_name(request: Request, user: Principal | None) -> str:
     try:
         names = request.app.state.jz.region_names
         return (names(user.scope) if names else None) or user.scope
-    except Exception:  # noqa: BLE001 - a header never fails a page
+    except Exception:
         return user.scope
 
 

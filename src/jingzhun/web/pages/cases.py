@@ -184,8 +184,19 @@ def add_measure(
     refusal of the service (state, stale page) above the form; the service writes the audit row."""
     typed = {k: v for k, v in locals().items() if k in MEASURE_FIELDS and v is not None}
     values, errors = forms.measure_form(typed)
-    return _submit_case_item(request, principal, ctx, ip, case_id, "measure", typed, values, errors,
-                             ctx.cases.add_measure, "已录入帮扶措施：{measure_type}")
+    return _submit_case_item(
+        request,
+        principal,
+        ctx,
+        ip,
+        case_id,
+        "measure",
+        typed,
+        values,
+        errors,
+        ctx.cases.add_measure,
+        "已录入帮扶措施：{measure_type}",
+    )
 
 
 @router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
@@ -202,8 +213,19 @@ def add_follow_up(
     """Record a follow-up visit (跟踪回访), checked and shown like a measure."""
     typed = {k: v for k, v in locals().items() if k in FOLLOW_UP_FIELDS and v is not None}
     values, errors = forms.follow_up_form(typed, ctx.now().date())
-    return _submit_case_item(request, principal, ctx, ip, case_id, "follow_up", typed, values, errors,
-                             ctx.cases.add_follow_up, "已录入回访：{visit_date}")
+    return _submit_case_item(
+        request,
+        principal,
+        ctx,
+        ip,
+        case_id,
+        "follow_up",
+        typed,
+        values,
+        errors,
+        ctx.cases.add_follow_up,
+        "已录入回访：{visit_date}",
+    )
 
 
 def _submit_case_item(
@@ -226,8 +248,17 @@ def _submit_case_item(
     try:
         store(principal, ip, case_id, **values)
     except JingzhunError as exc:
-        return case_view(request, principal, ctx, ip, case_id, _refusal(exc), **{form: typed},
-                         form_error=str(exc), form_for=form)
+        return case_view(
+            request,
+            principal,
+            ctx,
+            ip,
+            case_id,
+            _refusal(exc),
+            **{form: typed},
+            form_error=str(exc),
+            form_for=form,
+        )
     return back(f"/cases/{case_id}", msg=message.format(**values))
 
 

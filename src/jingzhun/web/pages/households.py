@@ -45,6 +45,9 @@ MEMBER_COLUMNS = [
     ("medical_insurance", "是否参加城乡居民基本医疗保险"),
 ]
 
+#: columns of a department record that are keys, not facts: not listed among its fields
+RECORD_KEYS = frozenset({"record_id", "person_id", "household_id", "village_code", "id_number_raw"})
+
 
 @router.get("/households")
 def households(
@@ -146,7 +149,8 @@ def household(
         conflicts=_run_rows(cur, root, run_id, "conflicts", household_id),
         records=_linked_records(cur, root, ctx.store, period, links),
         cases=cases,
-        run_id=run_id,
+        period=period,
+        hidden_fields=RECORD_KEYS,
         unmasked=unmask,
         may_unmask=scope.may_unmask(principal, h.get("village_code")),
     )
