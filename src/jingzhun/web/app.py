@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from jingzhun.api import PREFIX, api_router
 from jingzhun.api.context import AppContext, RegionNames
@@ -24,6 +24,7 @@ from jingzhun.web import timefmt
 from jingzhun.web.errors import install_page_errors
 from jingzhun.web.pages import ROUTERS
 from jingzhun.web.state import WebState
+from jingzhun.web.static_files import CachedStaticFiles
 
 
 def _names(index: WebIndex) -> RegionNames:
@@ -84,7 +85,8 @@ def create_app(
     install_errors(app)
     install_page_errors(app)
     app.include_router(api_router())
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.mount("/static", CachedStaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     for page_router in ROUTERS:
         app.include_router(page_router)
     for router in routers:

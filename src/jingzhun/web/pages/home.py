@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -56,7 +59,17 @@ def _case_link(card: str) -> str:
     )
 
 
-@router.get("/")
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon() -> Response:
+    """The site icon (an SVG; browsers ask for /favicon.ico before reading the page's link)."""
+    return FileResponse(
+        Path(__file__).parents[1] / "static" / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"cache-control": "public, max-age=86400"},
+    )
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
 def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     role = ROLES[principal.role]
     prefix = scope.region_prefix(principal)
