@@ -9,6 +9,8 @@ time zone (``JINGZHUN_TIME_ZONE``, default Asia/Shanghai) with the zone named, e
 '2025-03-01 16:05 UTC+8'
 >>> local(dt.date(2025, 3, 1), "%Y-%m-%d", "en"), local(None, "%Y-%m-%d", "zh")
 ('2025-03-01', '')
+>>> local(dt.datetime(2025, 3, 1, 20, 0), "%Y-%m-%d", "zh")  # the day in Beijing, no time: no label
+'2025-03-02'
 """
 
 from __future__ import annotations
@@ -46,12 +48,14 @@ def zone_label(lang: str) -> str:
 
 
 def local(when: dt.datetime | dt.date | None, fmt: str, lang: str) -> str:
-    """``when`` (UTC) in the configured zone, formatted, with the zone named; dates as they are."""
+    """``when`` (UTC) in the configured zone, formatted, with the zone named when a time of day is shown;
+    dates as they are."""
     if when is None:
         return ""
     if not isinstance(when, dt.datetime):
         return when.strftime(fmt)
-    return f"{to_local(when).strftime(fmt)} {zone_label(lang)}"
+    shown = to_local(when).strftime(fmt)
+    return f"{shown} {zone_label(lang)}" if "%H" in fmt else shown
 
 
 def local_date(when: dt.datetime | dt.date | None) -> dt.date | None:

@@ -14,6 +14,9 @@ from starlette.responses import Response
 from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_households import get_household, search
 from jingzhun.auth import scope
+from jingzhun.auth.roles import ROLES
+from jingzhun.cases import workflow
+from jingzhun.cases.service import OPENING_ROLES
 from jingzhun.auth.masking import mask_record
 from jingzhun.pipeline.snapshot import take_snapshot
 from jingzhun.reports import data
@@ -153,4 +156,7 @@ def household(
         hidden_fields=RECORD_KEYS,
         unmasked=unmask,
         may_unmask=scope.may_unmask(principal, h.get("village_code")),
+        may_open=ROLES[principal.role].writes
+        and principal.role in OPENING_ROLES
+        and not any(c["state"] not in workflow.FINAL_STATES for c in cases),
     )
