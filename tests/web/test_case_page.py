@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from .conftest import Doc
-
 
 def test_a_case_from_the_households_own_application_and_its_page(web):
     form = web.doc("cun", "/households/H2")
@@ -17,7 +15,12 @@ def test_a_case_from_the_households_own_application_and_its_page(web):
     r = web.post(
         "cun",
         "/cases/new",
-        {"household": "H2", "channel": "self_report", "risk_type": "因病", "reason": "户主住院，申请纳入监测"},
+        {
+            "household": "H2",
+            "channel": "self_report",
+            "risk_type": "因病",
+            "reason": "户主住院，申请纳入监测",
+        },
     )
     assert r.status_code == 303, r.text[:300]
     url = r.headers["location"].split("?")[0]

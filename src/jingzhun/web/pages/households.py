@@ -14,10 +14,10 @@ from starlette.responses import Response
 from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_households import get_household, search
 from jingzhun.auth import scope
+from jingzhun.auth.masking import mask_record
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
 from jingzhun.cases.service import OPENING_ROLES
-from jingzhun.auth.masking import mask_record
 from jingzhun.pipeline.snapshot import take_snapshot
 from jingzhun.reports import data
 from jingzhun.reports.runs import run_for
