@@ -362,5 +362,23 @@ def value(v: Any, lang: Lang = "zh") -> str:
     return str(v)
 
 
+def in_language(text: str | None, lang: Lang = "zh") -> str:
+    """One language of a message written "中文 / English" (as errors and refusals are): the Chinese
+    part on a Chinese page, the English part on an English one; other text as it is.
+
+    >>> in_language("公示期未满（至 2025-03-06）/ the notice runs until 2025-03-06", "en")
+    'the notice runs until 2025-03-06'
+    >>> in_language("已启动 / run started"), in_language("张三 / 李四", "en")
+    ('已启动', '张三 / 李四')
+    """
+    if not text:
+        return ""
+    for sep in (" / ", "/ ", " /"):
+        zh, found, en = text.partition(sep)
+        if found and _CJK.search(zh) and en.strip() and not _CJK.search(en):
+            return en.strip() if lang == "en" else zh.strip()
+    return text
+
+
 def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text))

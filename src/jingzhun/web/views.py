@@ -62,6 +62,7 @@ env.filters["run_status"] = _in_lang(vocab.run_status)
 env.filters["stage_result"] = _in_lang(vocab.stage_result)
 env.filters["conflict"] = _in_lang(vocab.conflict_type)
 env.filters["word"] = _in_lang(vocab.word)
+env.filters["message"] = _in_lang(vocab.in_language)
 env.filters["val"] = _in_lang(lambda v, lang: _marked(vocab.value(v, lang), lang))
 env.filters["zh"] = _in_lang(
     lambda v, lang: v if isinstance(v, Markup) else _marked("" if v is None else str(v), lang)
@@ -161,8 +162,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         csrf=token,
         path=request.url.path,
         query=str(request.url.query),
-        msg=request.query_params.get("msg"),
-        err=request.query_params.get("err"),
+        msg=vocab.in_language(request.query_params.get("msg"), lang),
+        err=vocab.in_language(request.query_params.get("err"), lang),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
