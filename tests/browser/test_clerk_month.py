@@ -308,7 +308,7 @@ def test_village_case_on_a_phone(browser, server, month, lang):
     in English, without an internal identifier or untranslated text."""
     base, _ = server
     context = browser.new_context(
-        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True, device_scale_factor=2
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
     )
     page = context.new_page()
     try:
@@ -321,7 +321,7 @@ def test_village_case_on_a_phone(browser, server, month, lang):
         fits_a_phone(page)
         assert problems(page.content(), lang) == []
         assert page.locator("#todo-clues .n").inner_text() != ""
-        copy_to_docs(shot(page, f"phone-{lang}-01-home"))
+        copy_to_docs(shot(page, f"phone-{lang}-01-home", full_page=False))
 
         # a case from the village's list: cards, the evidence, the steps as large buttons
         page.locator("#work tbody tr a.big-link, #overdue-cases a").first.click()
@@ -345,6 +345,6 @@ def test_village_case_on_a_phone(browser, server, month, lang):
         page.goto(base + "/alerts")
         fits_a_phone(page)
         assert problems(page.content(), lang) == []
-        copy_to_docs(shot(page, f"phone-{lang}-05-alerts"))
+        copy_to_docs(shot(page, f"phone-{lang}-05-alerts", full_page=False))
     finally:
         context.close()
