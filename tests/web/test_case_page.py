@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .words import problems
+
 
 def test_a_case_from_the_households_own_application_and_its_page(web):
     form = web.doc("cun", "/households/H2")
@@ -49,6 +51,8 @@ def test_a_case_from_the_households_own_application_and_its_page(web):
     assert "住院自付较高，收入下降" in page.text and "SQ-2025-017" in page.text and "因残" in page.text
     en = web.login("cun").get(url + "?lang=en").text
     assert "Home-visit findings" in en and "Case #" in en and "Cases #" not in en
+    assert problems(en, "en") == []
+    assert problems(web.login("cun").get(url + "?lang=zh").text, "zh") == []
 
 
 def test_steps_that_end_a_case_are_styled_apart_and_confirmed(web):

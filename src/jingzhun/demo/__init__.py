@@ -100,7 +100,7 @@ def build(data: Path, persons: int, seed: int = 7, start: str = "2025-01", month
         alerts = outcome.summary.get("alerts", {})
         console.print(
             f"[bold]{month}[/] 导入 {counts.get('imported', 0)} 个文件（已导入 {counts.get('already_imported', 0)}，"
-            f"隔离 {quarantined} 行）· 预警 新增 [red]{alerts.get('new', 0)}[/] 持续 {alerts.get('persisting', 0)} "
+            f"退回 {quarantined} 行）· 预警 新增 [red]{alerts.get('new', 0)}[/] 持续 {alerts.get('persisting', 0)} "
             f"解除 [green]{alerts.get('cleared', 0)}[/] · 数据冲突 {outcome.summary.get('conflicts', 0)} · "
             f"待人工确认 {outcome.summary.get('review', 0)}"
             + (f" · 推送线索案件 {outcome.handoff.counts.get('cases_opened', 0)}" if outcome.handoff else "")
