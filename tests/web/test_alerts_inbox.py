@@ -64,3 +64,13 @@ def test_home_card_opens_the_filtered_list_with_the_same_count(shared_web):
     assert card.group(1) == "/alerts?status=new"
     listed = shared_web.login("xian").get(card.group(1)).text
     assert re.search(r'id="alert-count">共 (\d+) 条', listed).group(1) == card.group(2) == "2"
+
+
+def test_a_province_user_narrows_by_county_then_township(shared_web):
+    c = shared_web.login("sheng")
+    top = c.get("/alerts").text
+    assert re.search(r'<option value="520121000000"[^>]*>红冲县 \(3\)</option>', top)
+    assert f'value="{T1}"' not in top  # townships once a county is chosen
+    county = c.get("/alerts?region=520121000000").text
+    assert re.search(rf'<option value="{T1}"[^>]*>梅铺乡 \(2\)</option>', county)
+    assert households(c.get(f"/alerts?region={V2}").text) == ["H3"]

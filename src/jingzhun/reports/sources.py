@@ -401,22 +401,35 @@ class IndexedAlerts:
         period: str | None = None,
         filters: AlertFilters | None = None,
         place_prefix: str | None = None,
+        county_prefix: str | None = None,
     ) -> dict[str, dict[str, int]]:
         """Counts of the alerts under ``filters`` by each filter left free: status, rule (in
-        ``region_prefix``), township and village (in ``place_prefix``, default the same), each count
-        applying every other filter, so a list of choices can show its numbers."""
+        ``region_prefix``), township and village (in ``place_prefix``; none without it) and, for users
+        above a county, county (in ``county_prefix``), each count applying every other filter, so a list
+        of choices can show its numbers."""
         _, run_id = run_for(self.index.store, period)
         if run_id is None:
-            return {"status": {}, "rule": {}, "township": {}, "village": {}}
+            return {"status": {}, "rule": {}, "township": {}, "village": {}, "county": {}}
         cur = self.cursor_for(run_id)
         f = filters or AlertFilters()
-        out: dict[str, dict[str, int]] = {}
-        places = region_prefix if place_prefix is None else place_prefix
+        out: dict[str, dict[str, int]] = {"county": {}}
+        out["township"], out["village"] = {}, {}
         for facet, column, free, prefix in (
             ("status", "a.status", dataclasses.replace(f, status=None), region_prefix),
             ("rule", "a.rule_id", dataclasses.replace(f, rule_id=None), region_prefix),
-            ("township", "substr(a.village_code, 1, 9) || '000'", f, places),
-            ("village", "a.village_code", f, places),
+            *(
+                [
+                    ("township", "substr(a.village_code, 1, 9) || '000'", f, place_prefix),
+                    ("village", "a.village_code", f, place_prefix),
+                ]
+                if place_prefix is not None
+                else []
+            ),
+            *(
+                [("county", "substr(a.village_code, 1, 6) || '000000'", f, county_prefix)]
+                if county_prefix is not None
+                else []
+            ),
         ):
             where, params, with_ = self._where(run_id, prefix, free)
             rows = cur.execute(

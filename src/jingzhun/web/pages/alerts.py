@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from jingzhun import vocab
+from jingzhun import regions, vocab
 from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_alerts import list_alerts, open_from_alert
 from jingzhun.api.routes_households import narrowed_prefix
@@ -174,18 +174,30 @@ def alerts(
     found = list_alerts(principal, ctx, ip, paging, period or None, region or None, filters=filters)
     cases, in_progress = _with_cases(ctx, principal, found["items"])
     prefix = narrowed_prefix(principal, region or None)
+    # the region choices: townships and villages of a county user's county; a province or city user
+    # chooses a county first, then sees that county's townships and villages
+    own = scope.region_prefix(principal) or ""
+    own_level = regions.level_of(principal.scope) if principal.scope.isdigit() else "province"
+    chosen_code = regions.normalise_code(region) if region else None
+    county_of_choice = (
+        chosen_code[:6]
+        if chosen_code and regions.level_of(chosen_code) in ("county", "township", "village")
+        else None  # no county chosen yet: no township or village choices
+    )
     facets = (
         ctx.alerts.facets(
             region_prefix=prefix,
             period=period or None,
             filters=filters,
-            place_prefix=scope.region_prefix(principal) or "",
+            place_prefix=own if own_level in ("county", "township", "village") else county_of_choice,
+            county_prefix=own if own_level in ("province", "city") else None,
         )
         if hasattr(ctx.alerts, "facets")
         else {}
     )
     places = region_names(
-        web_state(request).index.cursor(), [*facets.get("township", {}), *facets.get("village", {})]
+        web_state(request).index.cursor(),
+        [*facets.get("county", {}), *facets.get("township", {}), *facets.get("village", {})],
     )
     chosen = {
         "period": period or "",
