@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 UV_VERSION := 0.13.8
 DEMO_DATA ?= jingzhun-data
-DEMO_PERSONS ?= 200000
+DEMO_PERSONS ?= 20000
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
 .PHONY: install demo test test-fast sysdeps bench lint check clean

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         description="Days from first clue to county confirmation, by "
         "region-code prefix (e.g. '52' for a province); 'default' otherwise.",
     )
+    time_zone: str = Field(
+        default="Asia/Shanghai", description="IANA time zone in which pages show times (stored in UTC)."
+    )
     notice_days: int = Field(default=5, ge=1, description="Minimum days a village notice (公示) runs.")
     followup_months: int = Field(
         default=6, ge=1, description="A case under assistance needs a follow-up visit at least this often."

@@ -12,11 +12,15 @@ operational store, as time passing would."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import time
 
 import pytest
 
-from .conftest import PASSWORD, copy_to_docs, shot, village_user
+from web.words import problems
+
+from .conftest import ARTIFACTS, PASSWORD, copy_to_docs, shot, village_user
 
 pytestmark = pytest.mark.browser
 
@@ -78,33 +82,57 @@ def test_clerk_month(page, server, month):
     assert page.locator("#todo").is_visible()
     copy_to_docs(shot(page, "01-home"))
 
-    # upload February's department files
-    page.goto(base + "/imports")
+    assert problems(page.content(), "zh") == []
+
+    # from February's files to the filtered list of new at-risk households, counting clicks and seconds:
+    # the upload offers the month after January's, the run page the month just uploaded
+    clicks, started = 0, time.monotonic()
+    page.click("header nav a[href='/imports']")
+    clicks += 1
+    assert page.input_value("#upload-period") == "2025-02"  # the month after January's: nothing to type
     files = sorted((month["synth"] / "2025-02").glob("*.csv"))
     page.set_input_files("#upload-form input[type=file]", [str(f) for f in files])
-    page.fill("#upload-form input[name=period]", "2025-02")
+    clicks += 1  # choosing the files
     page.click("#upload-form button[type=submit]")
+    clicks += 1
     page.wait_for_selector("#results")
     cells = page.locator("#results tbody tr td[data-status]")
     statuses = [cells.nth(i).get_attribute("data-status") for i in range(cells.count())]
     assert len(statuses) == len(files) and set(statuses) == {"imported"}, statuses
     copy_to_docs(shot(page, "02-imports"))
 
+    assert problems(page.content(), "zh") == []
+
     # start the run in a worker process and watch the progress until it is done
-    page.goto(base + "/runs")
-    page.fill("#start-run input[name=period]", "2025-02")
+    page.click("#to-runs")
+    clicks += 1
+    assert page.input_value("#start-run input[name=period]") == "2025-02"
     page.click("#start-run button[type=submit]")
+    clicks += 1
     page.wait_for_url(re.compile(r".*/runs/watch.*"))
     page.wait_for_selector("#progress[data-finished=yes]", timeout=600_000)
     assert page.inner_text("#run-status") == "已完成", page.inner_text("#progress")
     assert page.locator("#stages tbody tr.done").count() == 7
+    assert problems(page.content(), "zh") == []  # progress by stage in words, no rows={...}
     copy_to_docs(shot(page, "03-run"))
 
-    # the new alerts of February, scoped to the township
+    # the new alerts of February, scoped to the township: the filtered list
     page.click("#see-alerts")
+    clicks += 1
     page.wait_for_selector("#alerts")
+    seconds = time.monotonic() - started
+    assert "status=new" in page.url and page.input_value("#alert-filters select[name=status]") == "new"
+    timing = {
+        "clicks": clicks,
+        "seconds": round(seconds, 1),
+        "files": len(files),
+        "new_alerts": page.inner_text("#alert-count"),
+    }
+    (ARTIFACTS / "clerk-month-timing.json").write_text(json.dumps(timing, ensure_ascii=False))
+    print("from a month's files to the filtered list of new alerts:", timing)
     rows = page.locator("#alerts tbody tr[data-alert]")
     assert rows.count() > 0
+    assert problems(page.content(), "zh") == []
     assert all(
         a.split("~")[0].startswith("2025-02")
         for a in [rows.nth(i).get_attribute("data-alert") for i in range(rows.count())]
@@ -121,8 +149,9 @@ def test_clerk_month(page, server, month):
     case_url = page.url.split("?")[0]
     case_id = int(case_url.rsplit("/", 1)[1])
     assert state(page) == "线索"
-    village = page.locator("#case-fields tr:nth-child(1) td").nth(1).inner_text().strip()
+    village = page.locator("#case-fields [data-village]").get_attribute("data-village")
     assert village.startswith(month["township"][:9]) and village in month["villages"]
+    assert problems(page.content(), "zh") == []
 
     # 入户核实 (the township may record the home visit)
     step(
@@ -190,6 +219,7 @@ def test_clerk_month(page, server, month):
     assert page.locator(".flash.ok").count() == 1
     assert page.locator("#follow-ups tbody tr").count() == 1
     events = page.locator("#events tbody tr td:nth-child(3)").all_inner_texts()
+    assert problems(page.content(), "zh") == []
     assert events == [
         "立案",
         "入户核实",
@@ -231,5 +261,90 @@ def test_clerk_month(page, server, month):
     page.click("#lang-switch")
     assert page.locator("header nav").inner_text().startswith("Home")
     assert page.inner_text("#state") == "Under assistance"
+    assert problems(page.content(), "en") == []
     shot(page, "14-english")
+    for path in ("/", "/alerts?status=new", "/dashboard"):
+        page.goto(base + path)
+        assert problems(page.content(), "en") == [], path
     assert page.external == [], page.external  # nothing fetched from outside the app
+
+
+def _busiest_village(data, township: str) -> str:
+    """The village of the township with most cases in progress (the run handed its alerts over)."""
+    from sqlalchemy import func, select
+
+    from jingzhun.ops import open_store
+    from jingzhun.ops.models import MonitoringCase
+
+    store = open_store(f"sqlite:///{(data / 'ops.sqlite').resolve()}", upgrade=False)
+    try:
+        with store.session() as s:
+            return s.execute(
+                select(MonitoringCase.village_code)
+                .where(MonitoringCase.village_code.startswith(township[:9]))
+                .group_by(MonitoringCase.village_code)
+                .order_by(func.count().desc())
+                .limit(1)
+            ).scalar_one()
+    finally:
+        store.dispose()
+
+
+def fits_a_phone(page, width: int = 375) -> None:
+    """No sideways scrolling, and every button and form field in the page body is a touch target."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('main button, main select, main input:not([type=hidden]):not([type=radio]):not([type=checkbox]), main textarea, main .button')]
+              .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+              .map(e => e.outerHTML.slice(0, 80))"""
+    )
+    assert small == [], small
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_village_case_on_a_phone(browser, server, month, lang):
+    """The village work team on a phone (375 px): its home lists the clues to visit, the case page
+    reads as cards with the evidence, the home-visit form and the notice fit the screen; in Chinese and
+    in English, without an internal identifier or untranslated text."""
+    base, _ = server
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        village = _busiest_village(month["data"], month["township"])
+        page.goto(f"{base}/login?lang={lang}")
+        page.fill("input[name=username]", village_user(village))
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(base + "/")
+        fits_a_phone(page)
+        assert problems(page.content(), lang) == []
+        assert page.locator("#todo-clues .n").inner_text() != ""
+        copy_to_docs(shot(page, f"phone-{lang}-01-home", full_page=False))
+
+        # a case from the village's list: cards, the evidence, the steps as large buttons
+        page.locator("#work tbody tr a.big-link, #overdue-cases a").first.click()
+        page.wait_for_url(re.compile(r".*/cases/\d+"))
+        fits_a_phone(page)
+        assert problems(page.content(), lang) == []
+        copy_to_docs(shot(page, f"phone-{lang}-02-case"))
+        if page.locator("form.step[data-action=record_visit]").count():
+            page.locator(
+                "form.step[data-action=record_visit] input[name=authorisation_ref]"
+            ).scroll_into_view_if_needed()
+            shot(page, f"phone-{lang}-03-visit-form")
+
+        # the cases in notice and the village notice itself
+        page.goto(base + "/cases")
+        fits_a_phone(page)
+        assert problems(page.content(), lang) == []
+        page.goto(f"{base}/api/v1/notices/{village}?format=html")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        copy_to_docs(shot(page, f"phone-{lang}-04-notice"))
+        page.goto(base + "/alerts")
+        fits_a_phone(page)
+        assert problems(page.content(), lang) == []
+        copy_to_docs(shot(page, f"phone-{lang}-05-alerts", full_page=False))
+    finally:
+        context.close()

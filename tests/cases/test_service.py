@@ -61,6 +61,10 @@ def test_identification_and_elimination(svc, clock, risk, store):
         amount="3000.5",
     )
     case = step(svc, VILLAGE, svc.get_case(VILLAGE, None, case["id"]), "start_assistance")
+    risk.passing.add("H1")
+    with pytest.raises(WorkflowError, match="回访"):  # not the day of confirmation: a follow-up first
+        step(svc, VILLAGE, case, "propose_elimination")
+    risk.passing.clear()
     svc.add_follow_up(
         VILLAGE, None, case["id"], visit_date=clock.now.date(), visitor="王五", findings="收入恢复"
     )

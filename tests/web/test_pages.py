@@ -83,7 +83,7 @@ def test_dashboard_drills_down_and_tables_match_the_data(shared_web):
     assert t.body_rows("children") == [["鹿溪村", "2", "5", "1"], ["桥屯村", "2", "3", "1"]]
     assert [r[0] for r in t.body_rows("table-type")] == ["脱贫不稳定户", "边缘易致贫户"]
     assert t.body_rows("table-month") == [["2025-01", "2", "0", "0"], ["2025-02", "1", "1", "1"]]
-    assert t.body_rows("table-triggers") == [["trigger.serious_illness", "2", "1"]]
+    assert t.body_rows("table-triggers") == [["新发重大疾病", "2", "1"]]
     coverage = {r[0]: r[1:] for r in t.body_rows("table-coverage")}
     assert coverage["基本医疗保险参保"] == ["6", "8", "75.0%"]  # H4's two members are not insured
     assert coverage["低保"][0] == "2" and coverage["五保/特困供养"][0] == "1"
@@ -127,10 +127,11 @@ def test_household_page_shows_members_flags_conflicts_records_and_unmasks_only_w
     d = web.doc("cun", "/households/H1")
     members = d.body_rows("members")
     assert [m[0] for m in members] == ["张三", "李四"] and members[0][1] == "5201**********001X"
-    assert d.body_rows("flags") == [["trigger.serious_illness", "trigger", "住院自付2.3万元"]]
-    assert "tag.dibao_eligible" in d.text
-    assert d.body_rows("conflicts") == [["dead_still_listed", "李四已死亡但仍在家庭成员名单中"]]
-    assert d.body_rows("records")[0][:2] == ["medical_claim", "JS1"]
+    assert d.body_rows("flags") == [["新发重大疾病", "风险触发", "住院自付2.3万元"]]
+    assert "低保对象候选" in d.text
+    assert d.body_rows("conflicts") == [["已死亡人员仍在册", "李四已死亡但仍在家庭成员名单中"]]
+    assert d.body_rows("records")[0][:2] == ["医保结算", "JS1"]
+    assert "个人自付金额23000.0" in d.body_rows("records")[0][2]  # field titles, not record_id=…; dumps
     assert "52012119500101001X" not in str(d.body_rows("records"))
     full = web.doc("cun", "/households/H1?unmask=true")
     assert full.body_rows("members")[0][1] == "52012119500101001X"
@@ -179,8 +180,16 @@ def test_exports_are_xlsx_with_chinese_headers_and_audited(web):
     assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
     ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:4] == ("户编号", "户主", "行政村代码", "规则")
-    assert sorted(r[0] for r in rows[1:]) == ["H1", "H3"]
+    assert rows[0][:7] == ("户编号", "户主", "乡(镇)", "行政村", "行政村代码", "预警规则", "预警状态")
+    assert sorted((r[0], r[3], r[5], r[6]) for r in rows[1:]) == [
+        ("H1", "鹿溪村", "新发重大疾病", "持续"),
+        ("H3", "桥屯村", "新发重大疾病", "新增"),
+    ]
+    new = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/alerts.xlsx?status=new").content)).active
+    assert [r[0] for r in list(new.iter_rows(values_only=True))[1:]] == ["H3"]  # what the list shows
+    en = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/alerts.xlsx?lang=en").content)).active
+    header, *body = list(en.iter_rows(values_only=True))
+    assert header[5:7] == ("Alert rule", "Alert status") and body[0][5] == "New serious illness"
     hh = openpyxl.load_workbook(io.BytesIO(web.login("xiang").get("/households.xlsx").content)).active
     assert all("*" in str(c) or c is None for c in [])  # households export has no ID column at all
     assert [c.value for c in hh[1]][:2] == ["户编号", "户主"]

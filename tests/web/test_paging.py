@@ -34,7 +34,9 @@ def test_pages_and_api_page_the_same_way(shared_web):
     assert c.get("/api/v1/households?limit=501").status_code == 422
     assert c.get("/api/v1/households?offset=-1").status_code == 422
     alerts = shared_web.doc("xian", "/alerts?limit=1")
-    assert len(alerts.body_rows("alerts")) == 1 and "/alerts?period=&offset=1&limit=1" in alerts.links
+    assert len(alerts.body_rows("alerts")) == 1 and "/alerts?offset=1&limit=1" in alerts.links
+    narrowed = shared_web.doc("xian", "/alerts?limit=1&rule=trigger.serious_illness&sort=village&desc=1")
+    assert "/alerts?rule=trigger.serious_illness&sort=village&desc=1&offset=1&limit=1" in narrowed.links
 
 
 def test_exports_hold_every_row_not_one_page(shared_web):

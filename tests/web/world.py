@@ -169,7 +169,7 @@ def write_data(root: Path) -> None:
                 explain_en="Out-of-pocket 23,000",
             ),
             dict(
-                rule_id="tag.dibao_eligible",
+                rule_id="tag.dibao_candidate",
                 kind="tag",
                 entity="household",
                 entity_id="H1",

@@ -3,7 +3,9 @@ case from one."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
 
 from jingzhun.api.deps import ClientIp, Ctx, CurrentUser, Page, page
 from jingzhun.api.routes_households import narrowed_prefix
@@ -11,6 +13,7 @@ from jingzhun.audit import Actor, record
 from jingzhun.auth import scope
 from jingzhun.auth.masking import mask_record
 from jingzhun.errors import NotFound
+from jingzhun.reports.sources import AlertFilters
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -23,10 +26,17 @@ def list_alerts(
     paging: Page,
     period: str | None = None,
     region: str | None = None,
+    status: Literal["new", "persisting"] | None = None,
+    rule: str | None = None,
+    filters: Annotated[AlertFilters | None, Depends(lambda: None)] = None,
 ) -> dict:
+    """Alerts of the latest finished run of ``period`` in the region, narrowed by ``status`` and
+    ``rule`` (pages pass a whole :class:`AlertFilters`, with households and order)."""
     prefix = narrowed_prefix(principal, region)
+    if filters is None:
+        filters = AlertFilters(status=status or None, rule_id=rule or None)
     rows, total = ctx.alerts.list(
-        region_prefix=prefix, period=period, limit=paging.limit, offset=paging.offset
+        region_prefix=prefix, period=period, limit=paging.limit, offset=paging.offset, filters=filters
     )
     rows = [r for r in rows if str(r.get("village_code", "")).startswith(prefix)]
     with ctx.store.session() as session:
@@ -37,7 +47,13 @@ def list_alerts(
             "alert",
             None,
             at=ctx.now(),
-            details={"period": period, "region": region, "alert_ids": [r.get("alert_id") for r in rows]},
+            details={
+                "period": period,
+                "region": region,
+                "status": filters.status,
+                "rule": filters.rule_id,
+                "alert_ids": [r.get("alert_id") for r in rows],
+            },
         )
     return page([mask_record(r) for r in rows], total, paging)
 

@@ -43,7 +43,13 @@ class AlertSource(Protocol):
     def get(self, alert_id: str) -> Record | None: ...
 
     def list(
-        self, *, region_prefix: str, period: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        *,
+        region_prefix: str,
+        period: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        filters: Any = None,
     ) -> tuple[list[Record], int]: ...
 
 
@@ -84,13 +90,21 @@ class InMemoryAlerts:
         return self._rows.get(alert_id)
 
     def list(
-        self, *, region_prefix: str, period: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        *,
+        region_prefix: str,
+        period: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        filters: Any = None,
     ) -> tuple[list[Record], int]:
         hits = [
             a
             for a in self._rows.values()
             if str(a.get("village_code", "")).startswith(region_prefix)
             and (period is None or a.get("period") == period)
+            and (filters is None or not filters.status or a.get("status") == filters.status)
+            and (filters is None or not filters.rule_id or a.get("rule_id") == filters.rule_id)
         ]
         hits.sort(key=lambda a: a["alert_id"])
         return hits[offset : offset + limit], len(hits)

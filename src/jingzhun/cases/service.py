@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jingzhun import vocab
 from jingzhun.audit import Actor, jsonable, record
 from jingzhun.auth import scope
 from jingzhun.auth.users import Principal
@@ -69,6 +70,35 @@ def follow_up_dict(f: FollowUp) -> dict[str, Any]:
 
 def event_dict(e: CaseEvent) -> dict[str, Any]:
     return {key: getattr(e, key) for key in (c.key for c in CaseEvent.__table__.columns)}
+
+
+def describe_risk_checks(details: Any) -> tuple[str, str]:
+    """The risk-elimination checks of a run in words (zh, en): the checks met and those still open, by
+    rule title, instead of the port's dict.
+
+    >>> zh, en = describe_risk_checks({"period": "2025-02", "passed_checks": {"exit.income_above_line": ""}})
+    >>> en[:71], "not yet met: Compulsory education secured" in en
+    ('run of 2025-02: met: Income stably above the monitoring line; not yet m', True)
+    """
+    if not isinstance(details, dict):
+        return str(details), str(details)
+    if "passed_checks" not in details:
+        text = "; ".join(f"{k}: {v}" for k, v in details.items())
+        return text, text
+    passed = details.get("passed_checks") or {}
+    checks = [r for r in vocab.rule_titles() if r.endswith("_secured") or r == "exit.income_above_line"]
+    met = [r for r in checks if r in passed]
+    missing = [r for r in checks if r not in passed]
+    if "exit.no_labour_keep_assistance" in passed:  # fires when the household must stay assisted
+        missing.append("exit.no_labour_keep_assistance")
+    period = details.get("period") or ""
+
+    def words(rules: list[str], lang: str) -> str:
+        return ("、" if lang == "zh" else ", ").join(vocab.rule_title(r, lang) for r in rules) or "—"
+
+    zh = f"{period} 监测结果：已满足 {words(met, 'zh')}；尚未满足 {words(missing, 'zh')}"
+    en = f"run of {period}: met: {words(met, 'en')}; not yet met: {words(missing, 'en')}"
+    return zh, en
 
 
 class CaseService:
@@ -601,9 +631,10 @@ class CaseService:
         if guard == "risk_checks_pass":
             passed, details = self.risk_checks(case.household_id)
             if not passed:
+                zh, en = describe_risk_checks(details)
                 raise WorkflowError(
-                    f"风险消除条件未满足 / the risk-elimination checks of the latest run do not "
-                    f"pass for household {case.household_id}: {details}"
+                    f"风险消除条件未满足（{case.household_id}）：{zh} / the risk-elimination checks of the "
+                    f"latest run do not pass for household {case.household_id}: {en}"
                 )
             return details
         raise AssertionError(f"unknown guard {guard}")

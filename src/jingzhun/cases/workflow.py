@@ -106,7 +106,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     # assistance (帮扶)
     T("monitored", "start_assistance", "assisting", (VIL, TWN), (), ("has_measure",)),
     # risk elimination (风险消除): same check, notice and county approval
-    T("assisting", "propose_elimination", "elim_proposed", (VIL, TWN), (), ("followed_up", "risk_checks_pass")),
+    T(
+        "assisting",
+        "propose_elimination",
+        "elim_proposed",
+        (VIL, TWN),
+        (),
+        ("followed_up", "risk_checks_pass"),
+    ),
     T("elim_proposed", "record_visit", "elim_visited", (VIL, TWN), ("findings",), (), ("visit",)),
     T("elim_visited", "start_notice", "elim_notice", (VIL,), (), (), ("notice",)),
     T("elim_notice", "submit_to_township", "elim_township_review", (VIL,), (), ("notice_elapsed",)),

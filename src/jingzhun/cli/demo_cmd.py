@@ -12,7 +12,9 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         data: Path = typer.Option(Path("jingzhun-data"), "--data", help="The data folder to fill."),
-        persons: int = typer.Option(200_000, "--persons", help="Registered persons in the synthetic county."),
+        persons: int = typer.Option(
+            20_000, "--persons", help="Registered persons in the synthetic county (a larger county: 200000)."
+        ),
         months: int = typer.Option(6, "--months"),
         start: str = typer.Option("2025-01", "--start"),
         seed: int = typer.Option(7, "--seed"),

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from jingzhun import vocab
+
 DATA = typer.Option(Path("jingzhun-data"), "--data", help="The data folder.")
 STATUS_ZH = {"new": "新增", "persisting": "持续", "cleared": "已解除"}
 
@@ -23,11 +25,17 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def rule_words(rule_id: str) -> str:
+    """A rule as people read it in a terminal: its Chinese and English titles."""
+    return f"{vocab.rule_title(rule_id)} {vocab.rule_title(rule_id, 'en')}"
+
+
 def print_run_summary(console: Console, outcome: Any) -> None:
     summary = outcome.summary
     alerts = summary.get("alerts", {})
     console.print(
-        f"[bold]{outcome.period}[/] 运行 run [cyan]{outcome.run_id}[/] ({outcome.status}): "
+        f"[bold]{outcome.period}[/] 运行 run [cyan]{outcome.run_id}[/] "
+        f"({vocab.run_status(outcome.status)} {vocab.run_status(outcome.status, 'en').lower()}): "
         f"{summary.get('households', 0):,} 户 households, 预警 alerts 新增 new [red]{alerts.get('new', 0)}[/] · "
         f"持续 persisting {alerts.get('persisting', 0)} · 已解除 cleared [green]{alerts.get('cleared', 0)}[/] · "
         f"数据冲突 conflicts {summary.get('conflicts', 0)} · 待人工确认 review {summary.get('review', 0)}"
@@ -238,7 +246,7 @@ def register(app: typer.Typer) -> None:
         t = Table("规则 rule", "现行 current", "调整后 changed", "变化 delta")
         for row in report["by_rule"]:
             if row["delta"]:
-                t.add_row(row["rule_id"], str(row["base"]), str(row["changed"]), f"{row['delta']:+d}")
+                t.add_row(rule_words(row["rule_id"]), str(row["base"]), str(row["changed"]), f"{row['delta']:+d}")
         console.print(t)
         t = Table("层级 level", "区划 region", "名称 name", "现行 current", "调整后 changed", "变化 delta")
         for row in report["by_region"]:
@@ -248,5 +256,5 @@ def register(app: typer.Typer) -> None:
         console.print(t)
         t = Table("户编号 household", "行政村 village", "规则 rule", "变化 change")
         for row in report["households"][:limit]:
-            t.add_row(row["household_id"], row["village_code"], row["rule_id"], row["change"])
+            t.add_row(row["household_id"], row["village_code"], rule_words(row["rule_id"]), row["change"])
         console.print(t)

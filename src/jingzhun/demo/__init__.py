@@ -100,7 +100,7 @@ def build(data: Path, persons: int, seed: int = 7, start: str = "2025-01", month
         alerts = outcome.summary.get("alerts", {})
         console.print(
             f"[bold]{month}[/] 导入 {counts.get('imported', 0)} 个文件（已导入 {counts.get('already_imported', 0)}，"
-            f"隔离 {quarantined} 行）· 预警 新增 [red]{alerts.get('new', 0)}[/] 持续 {alerts.get('persisting', 0)} "
+            f"退回 {quarantined} 行）· 预警 新增 [red]{alerts.get('new', 0)}[/] 持续 {alerts.get('persisting', 0)} "
             f"解除 [green]{alerts.get('cleared', 0)}[/] · 数据冲突 {outcome.summary.get('conflicts', 0)} · "
             f"待人工确认 {outcome.summary.get('review', 0)}"
             + (f" · 推送线索案件 {outcome.handoff.counts.get('cases_opened', 0)}" if outcome.handoff else "")
@@ -110,17 +110,23 @@ def build(data: Path, persons: int, seed: int = 7, start: str = "2025-01", month
 
 
 def _print_findings(console: Console, result: DemoResult) -> None:
-    from jingzhun import policy
-    from jingzhun.pipeline.run import DEFAULT_POLICY_DIR, _repo_path
+    """What the last month found, by rule title (jingzhun.vocab), grouped by kind: risk triggers first."""
+    from jingzhun import vocab
 
-    titles = {rid: rule.title_zh for rid, rule in policy.load(_repo_path(DEFAULT_POLICY_DIR)).rules.items()}
     last = result.runs[-1]
-    table = Table(title=f"{last.period} 规则触发户数 households flagged by rule", show_lines=False)
+    table = Table(title=f"{last.period} 各规则命中户/人次 households and people flagged by rule", show_lines=False)
+    table.add_column("类别 kind")
     table.add_column("规则 rule")
-    table.add_column("名称 title")
     table.add_column("户/人次 count", justify="right")
-    for rule_id, count in sorted(last.summary.get("flags_by_rule", {}).items()):
-        table.add_row(rule_id, titles.get(rule_id, ""), f"{count:,}")
+    order = {kind: i for i, kind in enumerate(vocab.RULE_KINDS)}
+    flagged = last.summary.get("flags_by_rule", {})
+    for rule_id, count in sorted(flagged.items(), key=lambda kv: (order.get(kv[0].split(".")[0], 9), -kv[1])):
+        kind = rule_id.split(".")[0]
+        table.add_row(
+            f"{vocab.rule_kind(kind)} {vocab.rule_kind(kind, 'en')}",
+            f"{vocab.rule_title(rule_id)} · {vocab.rule_title(rule_id, 'en')}",
+            f"{count:,}",
+        )
     console.print(table)
 
 

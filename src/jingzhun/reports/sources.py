@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import heapq
 import itertools
 import json
@@ -18,6 +19,31 @@ from jingzhun.reports.index import WebIndex, code_range, name_key
 from jingzhun.reports.runs import run_for
 
 ALERT_SEP = "~"
+#: the orders of the alerts inbox (a column or two of ``res.alerts a``; ties by village, household, rule)
+ALERT_SORTS = {
+    "default": "(a.status = 'new') DESC",
+    "village": "a.village_code",
+    "head": "a.head_name",
+    "rule": "a.rule_id",
+    "status": "a.status",
+    "first_period": "a.first_period",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertFilters:
+    """What the alerts inbox narrows a run's alerts to: a status (new/persisting), a rule, households
+    (those with cases in some state; ``exclude``: all but those), and an order (a key of
+    ``ALERT_SORTS``)."""
+
+    status: str | None = None
+    rule_id: str | None = None
+    households: frozenset[str] | None = None
+    exclude: bool = False
+    sort: str = "default"
+    descending: bool = False
+
+
 #: search results: one row per household, as the pages and the API show them
 RESULT_COLUMNS = (
     "household_id",
@@ -272,6 +298,8 @@ def _alert(row: dict[str, Any]) -> dict[str, Any]:
         "household_id": row["household_id"],
         "village_code": row["village_code"],
         "head_name": row.get("head_name"),
+        "village_name": row.get("village_name"),
+        "township_name": row.get("township_name"),
         "rule_ids": [row["rule_id"]],
         "rule_id": row["rule_id"],
         "kind": row.get("kind"),
@@ -307,25 +335,109 @@ class IndexedAlerts:
         )
         return _alert(found[0]) if found else None
 
+    def _where(
+        self, run_id: str, region_prefix: str, filters: AlertFilters | None
+    ) -> tuple[str, list[Any], str]:
+        """The WHERE clause (and its parameters) of a run's alerts in a region under ``filters``, and
+        the prefix of the VALUES list of households it needs (empty when none)."""
+        f = filters or AlertFilters()
+        lo, hi = code_range(region_prefix)
+        where = ["a.run_id = ?", "a.vc BETWEEN ? AND ?", "a.status <> 'cleared'"]
+        params: list[Any] = [run_id, lo, hi]
+        if f.status:
+            where.append("a.status = ?")
+            params.append(f.status)
+        if f.rule_id:
+            where.append("a.rule_id = ?")
+            params.append(f.rule_id)
+        households = ""
+        if f.households is not None:
+            if not f.households:
+                where.append("false" if not f.exclude else "true")
+            else:
+                households = "WITH hh(id) AS (SELECT unnest(?::VARCHAR[])) "
+                params.insert(0, sorted(f.households))
+                where.append(("NOT " if f.exclude else "") + "a.household_id IN (SELECT id FROM hh)")
+        return " AND ".join(where), params, households
+
     def list(
-        self, *, region_prefix: str, period: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        *,
+        region_prefix: str,
+        period: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        filters: AlertFilters | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         _, run_id = run_for(self.index.store, period)
         if run_id is None:
             return [], 0
         cur = self.cursor_for(run_id)
-        lo, hi = code_range(region_prefix)
-        where = "run_id = ? AND vc BETWEEN ? AND ? AND status <> 'cleared'"
-        params = [run_id, lo, hi]
-        total = cur.execute(f"SELECT count(*) FROM res.alerts WHERE {where}", params).fetchall()[0][0]
+        where, params, with_ = self._where(run_id, region_prefix, filters)
+        f = filters or AlertFilters()
+        total = cur.execute(f"{with_}SELECT count(*) FROM res.alerts a WHERE {where}", params).fetchall()[0][
+            0
+        ]
+        key = ALERT_SORTS.get(f.sort, ALERT_SORTS["default"])
+        if f.descending:
+            key = ", ".join(f"{k} DESC" for k in key.split(", "))
         items = data.rows(
             cur,
-            f"""SELECT * FROM res.alerts WHERE {where}
-                ORDER BY (status = 'new') DESC, village_code, household_id, rule_id
+            f"""{with_}SELECT a.*, v.name AS village_name, t.name AS township_name
+                FROM res.alerts a
+                LEFT JOIN reg.region v ON v.code = a.village_code
+                LEFT JOIN reg.region t ON t.code = substr(a.village_code, 1, 9) || '000'
+                WHERE {where}
+                ORDER BY {key}, a.village_code, a.household_id, a.rule_id
                 LIMIT {int(limit)} OFFSET {int(offset)}""",
             params,
         )
         return [_alert(r) for r in items], int(total)
+
+    def facets(
+        self,
+        *,
+        region_prefix: str,
+        period: str | None = None,
+        filters: AlertFilters | None = None,
+        place_prefix: str | None = None,
+        county_prefix: str | None = None,
+    ) -> dict[str, dict[str, int]]:
+        """Counts of the alerts under ``filters`` by each filter left free: status, rule (in
+        ``region_prefix``), township and village (in ``place_prefix``; none without it) and, for users
+        above a county, county (in ``county_prefix``), each count applying every other filter, so a list
+        of choices can show its numbers."""
+        _, run_id = run_for(self.index.store, period)
+        if run_id is None:
+            return {"status": {}, "rule": {}, "township": {}, "village": {}, "county": {}}
+        cur = self.cursor_for(run_id)
+        f = filters or AlertFilters()
+        out: dict[str, dict[str, int]] = {"county": {}}
+        out["township"], out["village"] = {}, {}
+        for facet, column, free, prefix in (
+            ("status", "a.status", dataclasses.replace(f, status=None), region_prefix),
+            ("rule", "a.rule_id", dataclasses.replace(f, rule_id=None), region_prefix),
+            *(
+                [
+                    ("township", "substr(a.village_code, 1, 9) || '000'", f, place_prefix),
+                    ("village", "a.village_code", f, place_prefix),
+                ]
+                if place_prefix is not None
+                else []
+            ),
+            *(
+                [("county", "substr(a.village_code, 1, 6) || '000000'", f, county_prefix)]
+                if county_prefix is not None
+                else []
+            ),
+        ):
+            where, params, with_ = self._where(run_id, prefix, free)
+            rows = cur.execute(
+                f"{with_}SELECT {column} AS k, count(*) FROM res.alerts a WHERE {where} GROUP BY k ORDER BY k",
+                params,
+            ).fetchall()
+            out[facet] = {str(k): int(n) for k, n in rows}
+        return out
 
     def counts(self, region_prefix: str) -> tuple[str | None, int, int]:
         """(period, new alerts, open alerts) of the latest run in the region."""

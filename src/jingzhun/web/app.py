@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from jingzhun.api import PREFIX, api_router
 from jingzhun.api.context import AppContext, RegionNames
@@ -20,9 +20,11 @@ from jingzhun.pipeline.risk import RunRiskChecks
 from jingzhun.reports.index import WebIndex
 from jingzhun.reports.sources import IndexedAlerts, IndexedHouseholds
 from jingzhun.settings import Settings
+from jingzhun.web import timefmt
 from jingzhun.web.errors import install_page_errors
 from jingzhun.web.pages import ROUTERS
 from jingzhun.web.state import WebState
+from jingzhun.web.static_files import CachedStaticFiles
 
 
 def _names(index: WebIndex) -> RegionNames:
@@ -58,6 +60,7 @@ def create_app(
     :class:`~jingzhun.api.context.AppContext`, ``app.state.web`` the pages' :class:`WebState`.
     """
     settings = settings or Settings()
+    timefmt.configure(settings.time_zone)
     store = store or open_store(settings.database_url)
     index = WebIndex(settings.data, store)
     app = FastAPI(
@@ -82,7 +85,8 @@ def create_app(
     install_errors(app)
     install_page_errors(app)
     app.include_router(api_router())
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.mount("/static", CachedStaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     for page_router in ROUTERS:
         app.include_router(page_router)
     for router in routers:

@@ -9,11 +9,12 @@ from typing import Any
 
 from fastapi import Request
 
-from jingzhun import regions
+from jingzhun import regions, vocab
 from jingzhun.api.routes_households import narrowed_prefix
 from jingzhun.auth.users import Principal
 from jingzhun.reports import figures
 from jingzhun.reports.runs import monitoring_line, run_for
+from jingzhun.web import i18n
 from jingzhun.web.state import web_state
 
 COVERAGE_ZH = {
@@ -81,6 +82,19 @@ def figures_for(
     return {**view, **found, "coverage": coverage, "period": period, "run_id": run_id}
 
 
+def in_words(f: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The figure set with what people read in ``lang``: category labels (monitoring types, risk types,
+    coverage items) in words and each rule's title as ``rule`` beside its id."""
+    _ = i18n.gettext_for(lang)
+    return {
+        **f,
+        "by_type": [r | {"label": vocab.value(r["label"], lang)} for r in f["by_type"]],
+        "by_cause": [r | {"label": vocab.value(r["label"], lang)} for r in f["by_cause"]],
+        "triggers": [r | {"rule": vocab.rule_title(r["rule_id"], lang)} for r in f["triggers"]],
+        "coverage": [c | {"label": _(c["label"])} for c in f["coverage"]],
+    }
+
+
 def bar(title: str, labels: list[str], series: dict[str, list[Any]], horizontal: bool = False) -> dict:
     """An ECharts bar chart option."""
     cat = {
@@ -116,7 +130,7 @@ def charts(f: dict, _: Any) -> dict[str, dict]:
         ),
         "triggers": bar(
             _("风险预警规则触发"),
-            [r["rule_id"] for r in f["triggers"]],
+            [r.get("rule") or vocab.rule_title(r["rule_id"]) for r in f["triggers"]],
             {
                 _("户数"): [r["households"] for r in f["triggers"]],
                 _("新增"): [r["new"] for r in f["triggers"]],

@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 
+from jingzhun import vocab
 from jingzhun.api.context import AppContext
 from jingzhun.api.deps import client_ip, current_principal, get_ctx
 from jingzhun.audit import Actor, record
@@ -21,7 +23,7 @@ from jingzhun.auth.roles import ROLES
 from jingzhun.auth.users import Principal
 from jingzhun.errors import AuthenticationFailed, JingzhunError, PermissionDenied
 from jingzhun.reports.xlsx import to_xlsx
-from jingzhun.web import i18n
+from jingzhun.web import i18n, timefmt
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "jz_csrf"
@@ -30,6 +32,43 @@ CSRF_HEADER = "x-csrf-token"
 
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,.0f}" if isinstance(v, int | float) else v
+
+
+def _marked(text: str, lang: str) -> Any:
+    """``text`` as it is, but in an English page Chinese text (a name, a place, what someone typed) is
+    marked ``lang="zh-CN"``: screen readers read it as Chinese and tests tell it from untranslated UI."""
+    if lang == "en" and vocab.has_chinese(text):
+        return Markup('<span lang="zh-CN">{}</span>').format(text)
+    return text
+
+
+def _in_lang(fn: Any) -> Any:
+    """A filter that calls ``fn(value, lang)`` with the page's language."""
+
+    @pass_context
+    def filt(context: Any, value: Any, *args: Any) -> Any:
+        return fn(value, *args, context.get("lang", i18n.DEFAULT))
+
+    return filt
+
+
+# the words people read for the identifiers the code uses (jingzhun.vocab), in the page's language
+env.filters["rule"] = _in_lang(vocab.rule_title)
+env.filters["rule_kind"] = _in_lang(vocab.rule_kind)
+env.filters["dataset"] = _in_lang(vocab.dataset_title)
+env.filters["alert_status"] = _in_lang(vocab.alert_status)
+env.filters["stage"] = _in_lang(vocab.run_stage)
+env.filters["run_status"] = _in_lang(vocab.run_status)
+env.filters["stage_result"] = _in_lang(vocab.stage_result)
+env.filters["conflict"] = _in_lang(vocab.conflict_type)
+env.filters["word"] = _in_lang(vocab.word)
+env.filters["message"] = _in_lang(vocab.in_language)
+env.filters["val"] = _in_lang(lambda v, lang: _marked(vocab.value(v, lang), lang))
+env.filters["zh"] = _in_lang(
+    lambda v, lang: v if isinstance(v, Markup) else _marked("" if v is None else str(v), lang)
+)
+env.filters["field"] = _in_lang(lambda name, dataset, lang: vocab.field_title(dataset, name, lang))
+env.filters["local"] = _in_lang(lambda when, fmt, lang: timefmt.local(when, fmt, lang))
 
 
 class LoginRequired(Exception):
@@ -117,17 +156,51 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         lang=lang,
         user=user,
         role_zh=ROLES[user.role].zh if user else "",
+        scope_name=_scope_name(request, user),
+        place=_placer(request, lang),
         nav=nav_for(user),
         csrf=token,
         path=request.url.path,
         query=str(request.url.query),
-        msg=request.query_params.get("msg"),
-        err=request.query_params.get("err"),
+        msg=vocab.in_language(request.query_params.get("msg"), lang),
+        err=vocab.in_language(request.query_params.get("err"), lang),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
     remember(request, response, token, lang)
     return response
+
+
+def _placer(request: Request, lang: str) -> Any:
+    """``place(code)``: a region's name for templates (remembered for the page; the code when unknown)."""
+    seen: dict[str, str] = {}
+
+    def place(code: str | None) -> Any:
+        if not code:
+            return ""
+        return _marked(name_of(code), lang)
+
+    def name_of(code: str) -> str:
+        if code not in seen:
+            try:
+                names = request.app.state.jz.region_names
+                seen[code] = (names(code) if names else None) or code
+            except Exception:
+                seen[code] = code
+        return seen[code]
+
+    return place
+
+
+def _scope_name(request: Request, user: Principal | None) -> str:
+    """The name of the user's region (the code when it has none, nothing for a dataset or ``*``)."""
+    if user is None or not user.scope.isdigit():
+        return ""
+    try:
+        names = request.app.state.jz.region_names
+        return (names(user.scope) if names else None) or user.scope
+    except Exception:
+        return user.scope
 
 
 def remember(request: Request, response: Response, token: str, lang: str) -> None:

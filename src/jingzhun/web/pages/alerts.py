@@ -5,28 +5,38 @@ in progress."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from jingzhun import regions, vocab
 from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_alerts import list_alerts, open_from_alert
+from jingzhun.api.routes_households import narrowed_prefix
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
 from jingzhun.errors import JingzhunError
 from jingzhun.ops.models import CaseAlert, MonitoringCase
-from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render, xlsx_response
+from jingzhun.reports.runs import done_runs
+from jingzhun.reports.sources import ALERT_SORTS, AlertFilters
+from jingzhun.web import i18n
+from jingzhun.web.regional import region_names
+from jingzhun.web.state import web_state
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, lang_of, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 
 COLUMNS = [
     ("household_id", "户编号"),
     ("head_name", "户主"),
+    ("township_name", "乡(镇)"),
+    ("village_name", "行政村"),
     ("village_code", "行政村代码"),
-    ("rule_id", "规则"),
-    ("status", "状态"),
+    ("rule", "预警规则"),
+    ("status", "预警状态"),
     ("first_period", "首次预警期次"),
     ("explanation", "预警说明"),
     ("case_id", "案件编号"),
@@ -103,14 +113,107 @@ def case_of_alert(alert: dict[str, Any], cases: list[dict[str, Any]]) -> dict[st
     return next((c for c in cases if not c["final"]), None)
 
 
+#: the case filter of the inbox: no case in progress, any case in progress, or a workflow state
+CASE_FILTERS: dict[str, str] = {"none": "无在办案件", "open": "有在办案件", **workflow.STATES}
+
+
+def households_with_cases(ctx: Any, principal: Any, case: str) -> frozenset[str]:
+    """Households in the principal's region with a case in progress (``none``/``open``) or in the
+    workflow state ``case``."""
+    stmt: Any = select(MonitoringCase.household_id).distinct()
+    if case in ("none", "open"):
+        stmt = stmt.where(MonitoringCase.state.not_in(workflow.FINAL_STATES))
+    else:
+        stmt = stmt.where(MonitoringCase.state == case)
+    with ctx.store.session() as session:
+        stmt = scope.scoped_select(stmt, MonitoringCase.village_code, principal)
+        return frozenset(session.scalars(stmt))
+
+
+def alert_filters(
+    ctx: Any, principal: Any, status: str | None, rule: str | None, case: str | None, sort: str, desc: bool
+) -> AlertFilters:
+    """The inbox's query parameters as :class:`AlertFilters` (unknown values are ignored)."""
+    households = None
+    case = case if case in CASE_FILTERS else None
+    if case:
+        households = households_with_cases(ctx, principal, case)
+    return AlertFilters(
+        status=status if status in ("new", "persisting") else None,
+        rule_id=rule or None,
+        households=households,
+        exclude=case == "none",
+        sort=sort if sort in ALERT_SORTS else "default",
+        descending=desc,
+    )
+
+
+def _with_cases(ctx: Any, principal: Any, items: list[dict[str, Any]]) -> tuple[dict, set[str]]:
+    by_household = cases_of_households(ctx, principal, [a["household_id"] for a in items])
+    cases = {a["alert_id"]: case_of_alert(a, by_household.get(a["household_id"], [])) for a in items}
+    in_progress = {h for h, cs in by_household.items() if any(not c["final"] for c in cs)}
+    return cases, in_progress
+
+
 @router.get("/alerts")
 def alerts(
-    request: Request, principal: PageUser, ctx: Ctx, ip: Ip, paging: Page, period: str | None = None
+    request: Request,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    paging: Page,
+    period: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    rule: str | None = None,
+    case: str | None = None,
+    sort: str = "default",
+    desc: bool = False,
 ) -> Response:
-    found = list_alerts(principal, ctx, ip, paging, period or None, None)
-    by_household = cases_of_households(ctx, principal, [a["household_id"] for a in found["items"]])
-    cases = {a["alert_id"]: case_of_alert(a, by_household.get(a["household_id"], [])) for a in found["items"]}
-    in_progress = {h for h, cs in by_household.items() if any(not c["final"] for c in cs)}
+    filters = alert_filters(ctx, principal, status, rule, case, sort, desc)
+    found = list_alerts(principal, ctx, ip, paging, period or None, region or None, filters=filters)
+    cases, in_progress = _with_cases(ctx, principal, found["items"])
+    prefix = narrowed_prefix(principal, region or None)
+    # the region choices: townships and villages of a county user's county; a province or city user
+    # chooses a county first, then sees that county's townships and villages
+    own = scope.region_prefix(principal) or ""
+    own_level = regions.level_of(principal.scope) if principal.scope.isdigit() else "province"
+    chosen_code = regions.normalise_code(region) if region else None
+    county_of_choice = (
+        chosen_code[:6]
+        if chosen_code and regions.level_of(chosen_code) in ("county", "township", "village")
+        else None  # no county chosen yet: no township or village choices
+    )
+    facets = (
+        ctx.alerts.facets(
+            region_prefix=prefix,
+            period=period or None,
+            filters=filters,
+            place_prefix=own if own_level in ("county", "township", "village") else county_of_choice,
+            county_prefix=own if own_level in ("province", "city") else None,
+        )
+        if hasattr(ctx.alerts, "facets")
+        else {}
+    )
+    places = region_names(
+        web_state(request).index.cursor(),
+        [*facets.get("county", {}), *facets.get("township", {}), *facets.get("village", {})],
+    )
+    chosen = {
+        "period": period or "",
+        "region": region or "",
+        "status": filters.status or "",
+        "rule": filters.rule_id or "",
+        "case": case if case in CASE_FILTERS else "",
+        "sort": filters.sort,
+        "desc": "1" if desc else "",
+    }
+
+    def link(**changes: Any) -> str:
+        """This list's URL with some filters changed (None or "" drops one); the pager offset is reset."""
+        merged = {k: v for k, v in (chosen | changes).items() if v not in (None, "", "default")}
+        return "/alerts?" + urlencode(merged)
+
     return render(
         request,
         "alerts.html",
@@ -118,19 +221,58 @@ def alerts(
         found=found,
         cases=cases,
         in_progress=in_progress,
-        period=period or "",
+        chosen=chosen,
+        link=link,
+        facets=facets,
+        places=places,
+        periods=[p for p, _ in reversed(done_runs(ctx.store))],
+        case_filters=CASE_FILTERS,
         writes=ROLES[principal.role].writes,
     )
 
 
 @router.get("/alerts.xlsx")
-def alerts_xlsx(principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None) -> Response:
-    items = all_pages(lambda paging: list_alerts(principal, ctx, ip, paging, period or None, None))
-    by_household = cases_of_households(ctx, principal, [a["household_id"] for a in items])
+def alerts_xlsx(
+    request: Request,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    period: str | None = None,
+    region: str | None = None,
+    status: str | None = None,
+    rule: str | None = None,
+    case: str | None = None,
+    sort: str = "default",
+    desc: bool = False,
+) -> Response:
+    """The filtered list as xlsx, with rule titles, place names, statuses and case states in words."""
+    lang = lang_of(request)
+    filters = alert_filters(ctx, principal, status, rule, case, sort, desc)
+    items = all_pages(
+        lambda paging: list_alerts(
+            principal, ctx, ip, paging, period or None, region or None, filters=filters
+        )
+    )
+    cases, _ = _with_cases(ctx, principal, items)
     for a in items:
-        c = case_of_alert(a, by_household.get(a["household_id"], []))
-        a["case_id"], a["case_state"] = (c["id"], c["state_zh"]) if c else (None, None)
-    return xlsx_response(ctx, principal, ip, "预警清单", COLUMNS, items, "alert", {"period": period})
+        c = cases[a["alert_id"]]
+        a["case_id"], a["case_state"] = (c["id"], vocab.word(c["state_zh"], lang)) if c else (None, None)
+        a["rule"] = vocab.rule_title(a["rule_id"], lang)
+        a["status"] = vocab.alert_status(a["status"], lang)
+        if lang == "en":
+            a["explanation"] = a.get("explanation_en") or a["explanation"]
+    gettext = i18n.gettext_for(lang)
+    columns = [(key, gettext(label)) for key, label in COLUMNS]
+    return xlsx_response(
+        ctx,
+        principal,
+        ip,
+        gettext("预警清单"),
+        columns,
+        items,
+        "alert",
+        {"period": period, "region": region, "status": filters.status, "rule": filters.rule_id, "case": case},
+    )
 
 
 @router.post("/alerts/{alert_id}/case", dependencies=[Csrf])

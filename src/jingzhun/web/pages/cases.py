@@ -13,13 +13,15 @@ from starlette.responses import Response
 
 from jingzhun.api.deps import Page
 from jingzhun.api.errors import status_of
+from jingzhun.api.routes_households import get_household
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import handoff, workflow
 from jingzhun.cases.service import OPENING_ROLES
 from jingzhun.catalog import ENUMS
 from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
-from jingzhun.web import forms
-from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render, xlsx_response
+from jingzhun.web import forms, i18n
+from jingzhun.web.deadline import deadline_view
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, lang_of, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,6 +107,38 @@ def cases_xlsx(
     return xlsx_response(ctx, principal, ip, "案件清单", COLUMNS, items, "case", {"state": state})
 
 
+#: workflow steps that end or send back a case: styled apart and confirmed before they are sent
+DESTRUCTIVE = frozenset(
+    {"close", "township_reject", "county_reject", "township_return", "county_return", "withdraw_elimination"}
+)
+
+
+def case_explanations(ctx: Any, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alerts behind a case with their explanations (rule, period, Chinese and English text): from
+    the evidence the monthly run or the alerts page stored on the case, completed with the English
+    explanation of the alert where the run is still in the web index."""
+    evidence = case.get("evidence") or {}
+    period = evidence.get("period")
+    entries: list[dict[str, Any]] = []
+    if isinstance(evidence.get("alerts"), list):
+        entries = [dict(a) for a in evidence["alerts"]]
+    elif evidence.get("explanation"):
+        rules = case.get("rule_ids") or [None]
+        entries = [{"rule_id": rules[0], "explanation": evidence["explanation"]}]
+    run_id = evidence.get("run_id") or case.get("run_id")
+    for e in entries:
+        e["period"] = period
+        e["explanation_en"] = None
+        if run_id and e.get("rule_id"):
+            try:
+                alert = ctx.alerts.get(f"{run_id}~{case['household_id']}~{e['rule_id']}")
+            except Exception:
+                alert = None
+            if alert:
+                e["explanation_en"] = alert.get("explanation_en")
+    return entries
+
+
 def case_view(
     request: Request,
     principal: Any,
@@ -130,6 +164,18 @@ def case_view(
         status_code=status_code,
         title=f"案件 #{case_id}",
         c=case,
+        explanations=case_explanations(ctx, case),
+        deadline=deadline_view(case["due_at"], ctx.now(), lang_of(request))
+        if case["state"] in workflow.IDENTIFICATION_STATES
+        else None,
+        notice_left=deadline_view(case["notice_end"], ctx.now(), lang_of(request))
+        if case["state"] in workflow.NOTICE_STATES
+        else None,
+        risk_types=ENUMS["risk_type"],
+        editable=ROLES[principal.role].writes
+        and principal.role in OPENING_ROLES
+        and case["state"] not in workflow.FINAL_STATES,
+        destructive=DESTRUCTIVE,
         steps=[s for s in steps if s],
         actions=workflow.ACTIONS,
         events_zh=EVENTS_ZH,
@@ -148,6 +194,82 @@ def case_view(
         form_error=sent.get("form_error"),
         form_for=sent.get("form_for"),
     )
+
+
+@router.get("/cases/new")
+def new_case_form(
+    request: Request, principal: PageUser, ctx: Ctx, ip: Ip, household: str | None = None
+) -> Response:
+    return _new_case_page(request, principal, ctx, ip, household=household)
+
+
+def _new_case_page(
+    request: Request,
+    principal: Any,
+    ctx: Any,
+    ip: str | None,
+    *,
+    household: str | None,
+    sent: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+) -> Response:
+    h = get_household(household, principal, ctx, ip, False) if household else None
+    return render(
+        request,
+        "case_new.html",
+        status_code=422 if errors or refusal else 200,
+        title="新建案件",
+        h=h,
+        channels={k: v for k, v in workflow.CHANNELS.items() if k != "dept_alert"},
+        risk_types=ENUMS["risk_type"],
+        sent=sent or {},
+        errors=errors or {},
+        refusal=refusal,
+    )
+
+
+@router.post("/cases/new", dependencies=[Csrf])
+def open_case_by_hand(
+    request: Request,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    household: Annotated[str, Form()],
+    channel: Annotated[str | None, Form()] = None,
+    risk_type: Annotated[str | None, Form()] = None,
+    reason: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Open a case from 农户自主申报 (a household's own application) or 基层干部排查 (a cadre's
+    screening): a household, the channel, the risk type and what was reported."""
+    sent = {"channel": channel, "risk_type": risk_type, "reason": reason}
+    errors = {}
+    if channel not in ("self_report", "cadre_screening"):
+        errors["channel"] = "请选择渠道"
+    if risk_type not in ENUMS["risk_type"]:
+        errors["risk_type"] = "请选择风险类型"
+    if not (reason or "").strip():
+        errors["reason"] = "请填写申报或排查情况"
+    h = get_household(household, principal, ctx, ip, False)
+    if errors:
+        return _new_case_page(request, principal, ctx, ip, household=household, sent=sent, errors=errors)
+    try:
+        case = ctx.cases.open_case(
+            principal,
+            ip,
+            household_id=h["household_id"],
+            village_code=h["village_code"],
+            head_name=h.get("head_name") or "",
+            channel=str(channel),
+            risk_type=risk_type,
+            reason=(reason or "").strip(),
+        )
+    except JingzhunError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return _new_case_page(request, principal, ctx, ip, household=household, sent=sent, refusal=str(exc))
+    _ = i18n.gettext_for(lang_of(request))
+    return back(f"/cases/{case['id']}", msg=_("已立案") + f" #{case['id']}")
 
 
 @router.get("/cases/{case_id}")
@@ -184,8 +306,19 @@ def add_measure(
     refusal of the service (state, stale page) above the form; the service writes the audit row."""
     typed = {k: v for k, v in locals().items() if k in MEASURE_FIELDS and v is not None}
     values, errors = forms.measure_form(typed)
-    return _submit_case_item(request, principal, ctx, ip, case_id, "measure", typed, values, errors,
-                             ctx.cases.add_measure, "已录入帮扶措施：{measure_type}")
+    return _submit_case_item(
+        request,
+        principal,
+        ctx,
+        ip,
+        case_id,
+        "measure",
+        typed,
+        values,
+        errors,
+        ctx.cases.add_measure,
+        "已录入帮扶措施：{measure_type}",
+    )
 
 
 @router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
@@ -202,8 +335,19 @@ def add_follow_up(
     """Record a follow-up visit (跟踪回访), checked and shown like a measure."""
     typed = {k: v for k, v in locals().items() if k in FOLLOW_UP_FIELDS and v is not None}
     values, errors = forms.follow_up_form(typed, ctx.now().date())
-    return _submit_case_item(request, principal, ctx, ip, case_id, "follow_up", typed, values, errors,
-                             ctx.cases.add_follow_up, "已录入回访：{visit_date}")
+    return _submit_case_item(
+        request,
+        principal,
+        ctx,
+        ip,
+        case_id,
+        "follow_up",
+        typed,
+        values,
+        errors,
+        ctx.cases.add_follow_up,
+        "已录入回访：{visit_date}",
+    )
 
 
 def _submit_case_item(
@@ -226,13 +370,23 @@ def _submit_case_item(
     try:
         store(principal, ip, case_id, **values)
     except JingzhunError as exc:
-        return case_view(request, principal, ctx, ip, case_id, _refusal(exc), **{form: typed},
-                         form_error=str(exc), form_for=form)
+        return case_view(
+            request,
+            principal,
+            ctx,
+            ip,
+            case_id,
+            _refusal(exc),
+            **{form: typed},
+            form_error=str(exc),
+            form_for=form,
+        )
     return back(f"/cases/{case_id}", msg=message.format(**values))
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
 def transition(
+    request: Request,
     case_id: int,
     principal: PageUser,
     ctx: Ctx,
@@ -258,4 +412,26 @@ def transition(
         )
     except JingzhunError as exc:
         return back(f"/cases/{case_id}", err=str(exc))
-    return back(f"/cases/{case_id}", msg=f"{workflow.ACTIONS.get(action, action)} → {case['state_zh']}")
+    _ = i18n.gettext_for(lang_of(request))
+    return back(f"/cases/{case_id}", msg=f"{_(workflow.ACTIONS.get(action, action))} → {_(case['state_zh'])}")
+
+
+@router.post("/cases/{case_id}/edit", dependencies=[Csrf])
+def edit_case(
+    request: Request,
+    case_id: int,
+    principal: PageUser,
+    ctx: Ctx,
+    ip: Ip,
+    version: Annotated[int, Form()],
+    risk_type: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Set the case's risk type (风险类型: what the village notice and the dashboard's causes show)."""
+    _ = i18n.gettext_for(lang_of(request))
+    try:
+        ctx.cases.edit(principal, ip, case_id, version, {"risk_type": risk_type or None})
+    except JingzhunError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        return back(f"/cases/{case_id}", err=str(exc))
+    return back(f"/cases/{case_id}", msg=_("已保存风险类型"))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from jingzhun.web.i18n import gettext_for
-from jingzhun.web.regional import BANDS_ZH, charts, figures_for
+from jingzhun.web.regional import BANDS_ZH, charts, figures_for, in_words
 from jingzhun.web.views import Ctx, PageUser, lang_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 def dashboard(
     request: Request, principal: PageUser, ctx: Ctx, region: str | None = None, period: str | None = None
 ) -> Response:
-    f = figures_for(request, ctx, principal, region, period)
+    f = in_words(figures_for(request, ctx, principal, region, period), lang_of(request))
     return render(
         request,
         "dashboard.html",

@@ -15,6 +15,9 @@ from jingzhun.api.deps import Page, all_pages
 from jingzhun.api.routes_households import get_household, search
 from jingzhun.auth import scope
 from jingzhun.auth.masking import mask_record
+from jingzhun.auth.roles import ROLES
+from jingzhun.cases import workflow
+from jingzhun.cases.service import OPENING_ROLES
 from jingzhun.pipeline.snapshot import take_snapshot
 from jingzhun.reports import data
 from jingzhun.reports.runs import run_for
@@ -44,6 +47,9 @@ MEMBER_COLUMNS = [
     ("labour_capacity", "劳动技能"),
     ("medical_insurance", "是否参加城乡居民基本医疗保险"),
 ]
+
+#: columns of a department record that are keys, not facts: not listed among its fields
+RECORD_KEYS = frozenset({"record_id", "person_id", "household_id", "village_code", "id_number_raw"})
 
 
 @router.get("/households")
@@ -146,7 +152,11 @@ def household(
         conflicts=_run_rows(cur, root, run_id, "conflicts", household_id),
         records=_linked_records(cur, root, ctx.store, period, links),
         cases=cases,
-        run_id=run_id,
+        period=period,
+        hidden_fields=RECORD_KEYS,
         unmasked=unmask,
         may_unmask=scope.may_unmask(principal, h.get("village_code")),
+        may_open=ROLES[principal.role].writes
+        and principal.role in OPENING_ROLES
+        and not any(c["state"] not in workflow.FINAL_STATES for c in cases),
     )

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from jingzhun import ids
+from jingzhun import ids, periods
 from jingzhun.api.context import AppContext
 from jingzhun.audit import Actor, record
 from jingzhun.auth.roles import ROLES
@@ -22,13 +22,19 @@ from jingzhun.auth.users import Principal
 from jingzhun.catalog import DATASETS
 from jingzhun.errors import NotFound, PermissionDenied
 from jingzhun.ingest import export_rejects, import_files, read_quarantine
+from jingzhun.ingest.api import period_from_path
+from jingzhun.ingest.quarantine import REASON_COLUMN
 from jingzhun.ops.models import ImportRecord
 from jingzhun.reports.index import REGISTRY
+from jingzhun.web import i18n
 from jingzhun.web.state import web_state
-from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, render
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, lang_of, render
 
 router = APIRouter(include_in_schema=False)
 IMPORT_STATUS = {"imported": "已导入", "already_imported": "此前已导入", "failed": "导入失败"}
+#: an upload with files whose month neither their name nor the form gives
+UNDATED = "无法确定以下文件属于哪个月：{files}。请在“期次”中选择这批文件的月份后重新上传。"
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 _SAFE_NAME = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
 
@@ -54,18 +60,48 @@ def _mask_cell(value: object) -> object:
     return ids.mask(value) if isinstance(value, str) and _ID_LIKE.match(value.strip()) else value
 
 
-@router.get("/imports")
-def imports(request: Request, principal: PageUser, ctx: Ctx) -> Response:
+def _t(lang: str, text: str, **values: str) -> str:
+    return i18n.gettext_for(lang)(text).format(**values)
+
+
+def _page(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    results: list | None = None,
+    chosen: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    ledger = _ledger(ctx, principal)
     return render(
         request,
         "imports.html",
+        status_code=status_code,
         title="数据导入",
-        ledger=_ledger(ctx, principal),
-        results=None,
-        datasets=DATASETS,
+        ledger=ledger,
+        results=results,
+        datasets={n: d for n, d in DATASETS.items() if d.kind != "reference"},
         import_status=IMPORT_STATUS,
         may_import=may_import(principal),
+        chosen=chosen or "",
+        suggested=_next_period(ledger),
+        upload_error=error,
     )
+
+
+def _next_period(ledger: list[ImportRecord]) -> str:
+    """The month after the latest department feed imported (the month a clerk uploads next)."""
+    feeds = [r.period for r in ledger if r.dataset not in REGISTRY and r.period]
+    if not feeds:
+        return dt.date.today().strftime("%Y-%m")
+    return periods.shift(max(feeds), 1)
+
+
+@router.get("/imports")
+def imports(request: Request, principal: PageUser, ctx: Ctx) -> Response:
+    return _page(request, ctx, principal)
 
 
 @router.post("/imports", dependencies=[Csrf])
@@ -85,15 +121,51 @@ async def upload(
     root = web_state(request).data
     folder = root / "uploads" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    lang = lang_of(request)
+    chosen = (period or "").strip() or None
+    if chosen and not _PERIOD.fullmatch(chosen):
+        return _page(
+            request,
+            ctx,
+            principal,
+            status_code=422,
+            chosen=chosen,
+            error=_t(lang, "期次“{period}”应为年月，例如 2025-03", period=chosen),
+        )
+    named = {}
     for upload_file in files:
         name = _SAFE_NAME.sub("_", Path(upload_file.filename or "upload").name) or "upload"
+        named[name] = upload_file
+    undated = [n for n in named if period_from_path(n) is None]
+    if undated and not chosen:
+        # refuse before anything is stored: one question, asked once for the whole upload
+        return _page(
+            request,
+            ctx,
+            principal,
+            status_code=422,
+            chosen=None,
+            error=_t(
+                lang,
+                UNDATED,
+                files="、".join(undated),
+            ),
+        )
+    paths = []
+    for name, upload_file in named.items():
         target = folder / name
         target.write_bytes(await upload_file.read())
         paths.append(target)
-    results = await run_in_threadpool(
-        import_files, root, paths, dataset or None, period or None, principal.username
-    )
+    results = []
+    for path in paths:  # each file in the period its name gives, else the one chosen for the upload
+        results += await run_in_threadpool(
+            import_files,
+            root,
+            [path],
+            dataset or None,
+            period_from_path(path.name) or chosen,
+            principal.username,
+        )
     if any(r.status == "imported" and r.dataset in REGISTRY for r in results):
         web_state(request).index.warm()  # a new extract: rebuild the web index now, not on the next page
     with ctx.store.session() as session:
@@ -109,16 +181,7 @@ async def upload(
                 "results": [{"status": r.status, "import_id": r.import_id} for r in results],
             },
         )
-    return render(
-        request,
-        "imports.html",
-        title="数据导入",
-        ledger=_ledger(ctx, principal),
-        results=results,
-        datasets=DATASETS,
-        import_status=IMPORT_STATUS,
-        may_import=True,
-    )
+    return _page(request, ctx, principal, results=results, chosen=chosen)
 
 
 def _allowed(ctx: AppContext, principal: Principal, import_id: str) -> ImportRecord:
@@ -142,6 +205,8 @@ def import_page(request: Request, import_id: str, principal: PageUser, ctx: Ctx)
     rec = _allowed(ctx, principal, import_id)
     rows = read_quarantine(web_state(request).data, import_id)[:200]
     columns = [c for c in (rows[0].keys() if rows else []) if not c.startswith("_")]
+    if lang_of(request) == "en":  # the reason in English; the headers are the sender's own
+        columns = [c for c in columns if c != REASON_COLUMN] + ["_reasons_en"]
     rows = [{k: _mask_cell(v) for k, v in r.items()} for r in rows]
     return render(request, "import.html", title=f"导入 {rec.file_name}", rec=rec, rows=rows, columns=columns)
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from jingzhun.reports.xlsx import sheets_to_xlsx
 from jingzhun.web.i18n import gettext_for
-from jingzhun.web.regional import BANDS_ZH, LEVEL_ZH, charts, figures_for
+from jingzhun.web.regional import BANDS_ZH, LEVEL_ZH, charts, figures_for, in_words
 from jingzhun.web.views import Ctx, Ip, PageUser, lang_of, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 def report(
     request: Request, principal: PageUser, ctx: Ctx, region: str | None = None, period: str | None = None
 ) -> Response:
-    f = figures_for(request, ctx, principal, region, period)
+    f = in_words(figures_for(request, ctx, principal, region, period), lang_of(request))
     return render(
         request,
         "report.html",
@@ -42,13 +42,14 @@ def report_xlsx(
     region: str | None = None,
     period: str | None = None,
 ) -> Response:
-    f = figures_for(request, ctx, principal, region, period)
+    f = in_words(figures_for(request, ctx, principal, region, period), lang_of(request))
+    _ = gettext_for(lang_of(request))
     sheets = [
         (
             "概况",
             [("key", "项目"), ("value", "数值")],
             [
-                {"key": k, "value": v}
+                {"key": _(k), "value": v}
                 for k, v in (
                     ("户数", f["overview"]["households"]),
                     ("人数", f["overview"]["people"]),
@@ -64,7 +65,7 @@ def report_xlsx(
         ),
         ("监测对象类别", [("label", "监测对象类别"), ("households", "户数")], f["by_type"]),
         ("风险类型", [("label", "风险类型"), ("households", "户数")], f["by_cause"]),
-        ("预警规则", [("rule_id", "规则"), ("households", "户数"), ("new", "新增")], f["triggers"]),
+        ("预警规则", [("rule", "预警规则"), ("households", "户数"), ("new", "新增")], f["triggers"]),
         (
             "逐月预警",
             [("period", "期次"), ("new", "新增"), ("persisting", "持续"), ("cleared", "消除")],
@@ -78,7 +79,7 @@ def report_xlsx(
         (
             "人均纯收入",
             [("label", "人均纯收入"), ("households", "户数")],
-            [{"label": BANDS_ZH[b["band"]], "households": b["households"]} for b in f["income"]["bands"]],
+            [{"label": _(BANDS_ZH[b["band"]]), "households": b["households"]} for b in f["income"]["bands"]],
         ),
     ]
     return xlsx_response(
@@ -90,5 +91,7 @@ def report_xlsx(
         [],
         "report",
         {"region": f["code"], "period": f["period"]},
-        body=sheets_to_xlsx(sheets),
+        body=sheets_to_xlsx(
+            [(_(name), [(k, _(label)) for k, label in columns], rows) for name, columns, rows in sheets]
+        ),
     )

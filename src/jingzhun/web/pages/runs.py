@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from typing import Annotated
@@ -19,11 +20,13 @@ from jingzhun.audit import Actor, record
 from jingzhun.auth.roles import ROLES
 from jingzhun.auth.users import Principal
 from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
-from jingzhun.ops.models import RunRecord
+from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.pipeline import STAGES
 from jingzhun.reports.data import latest_period
+from jingzhun.reports.index import REGISTRY
+from jingzhun.web import i18n
 from jingzhun.web.state import web_state
-from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, lang_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,14 +42,45 @@ STAGES_ZH = {
 STATUS_ZH = {"running": "运行中", "done": "已完成", "failed": "失败", "unchanged": "无变化"}
 
 
+def _t(lang: str, text: str, **values: str) -> str:
+    return i18n.gettext_for(lang)(text).format(**values)
+
+
+def why_not_run(ctx: AppContext, period: str, lang: str) -> str | None:
+    """Why a run of ``period`` should not start, in the user's words (None when it may): no household
+    register imported up to that month, or no department data imported for that month (a run would
+    compare nothing and write notes on open cases for alerts that only look cleared)."""
+    with ctx.store.session() as session:
+        found = session.execute(
+            select(ImportRecord.dataset, ImportRecord.period).where(ImportRecord.period <= period)
+        ).all()
+    if not any(d in REGISTRY for d, _ in found):
+        return _t(
+            lang,
+            "{period} 及以前没有导入农户信息（建档立卡数据），不能运行。请先在“数据导入”上传农户、家庭成员和收入表。",
+            period=period,
+        )
+    if not any(p == period and d not in REGISTRY for d, p in found):
+        return _t(
+            lang,
+            "{period} 没有导入任何部门数据，不能运行。请先在“数据导入”上传该月的部门数据。",
+            period=period,
+        )
+    return None
+
+
 def may_run(principal: Principal) -> bool:
     return principal.role == "admin" or ROLES[principal.role].writes
 
 
 @router.get("/runs")
-def runs(request: Request, principal: PageUser, ctx: Ctx) -> Response:
+def runs(request: Request, principal: PageUser, ctx: Ctx, period: str | None = None) -> Response:
     with ctx.store.session() as session:
         items = list(session.scalars(select(RunRecord).order_by(RunRecord.started_at.desc()).limit(50)).all())
+        imported: dict[str, set[str]] = {}
+        for dataset, month in session.execute(select(ImportRecord.dataset, ImportRecord.period).distinct()):
+            if dataset not in REGISTRY:
+                imported.setdefault(month, set()).add(dataset)
     root = web_state(request).data
     default = max(
         filter(None, [latest_period(root, "medical_claim"), latest_period(root, "household")]),
@@ -57,7 +91,8 @@ def runs(request: Request, principal: PageUser, ctx: Ctx) -> Response:
         "runs.html",
         title="监测运行",
         items=items,
-        default_period=default,
+        default_period=period if period and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period) else default,
+        imported=sorted(imported.items(), reverse=True)[:12],
         may_run=may_run(principal),
         status_zh=STATUS_ZH,
     )
@@ -71,10 +106,14 @@ def start_run(
         raise PermissionDenied(
             f"角色 {principal.role} 不能启动运行 / role {principal.role} may not start runs"
         )
+    lang = lang_of(request)
     try:
         periods.check(period)
-    except JingzhunError as exc:
-        return back("/runs", err=str(exc))
+    except JingzhunError:
+        return back("/runs", err=_t(lang, "期次“{period}”应为年月，例如 2025-03", period=period))
+    refused = why_not_run(ctx, period, lang)
+    if refused:
+        return back(f"/runs?period={period}", err=refused)
     state = web_state(request)
     state.reap()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")

@@ -15,3 +15,9 @@
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
 })();
+
+// Steps that end or send back a case ask first: <form data-confirm="question">.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+});
