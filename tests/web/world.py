@@ -164,7 +164,9 @@ def write_data(root: Path) -> None:
                 entity_id="H1",
                 household_id="H1",
                 village_code=V1,
-                evidence="{}",
+                # a claim of January delivered with February's file
+                evidence='{"records": {"claims": ["JS1"]}, '
+                '"received": {"claims": ["JS1|2025-01-20|2025-02|imp-medical"]}}',
                 explain_zh="住院自付2.3万元",
                 explain_en="Out-of-pocket 23,000",
             ),

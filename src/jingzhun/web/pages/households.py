@@ -4,11 +4,13 @@ Reads go through the audited API functions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from fastapi import APIRouter, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from jingzhun.api.deps import Page, all_pages
@@ -18,7 +20,9 @@ from jingzhun.auth.masking import mask_record
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
 from jingzhun.cases.service import OPENING_ROLES
+from jingzhun.ops.models import ImportRecord
 from jingzhun.pipeline.snapshot import take_snapshot
+from jingzhun.policy.flags import received_lines
 from jingzhun.reports import data
 from jingzhun.reports.runs import run_for
 from jingzhun.store import DataFolder
@@ -101,6 +105,20 @@ def _run_rows(
         return []
 
 
+def _with_records(flags: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    """Each flag with the department records it counted, in words (zh and en): each record's own date,
+    the month that brought it and the file (docs/DOMAIN.md "Time")."""
+    wanted = [json.loads(f["evidence"]) if f.get("evidence") else {} for f in flags]
+    if not any(e.get("received") for e in wanted):
+        return flags
+    with store.session() as session:
+        files = dict(session.execute(select(ImportRecord.id, ImportRecord.file_name)).all())
+    return [
+        {**f, "records_zh": received_lines(e, files, "zh"), "records_en": received_lines(e, files, "en")}
+        for f, e in zip(flags, wanted, strict=True)
+    ]
+
+
 def _linked_records(
     cur: Any, root: Path, store: Any, period: str | None, links: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -138,7 +156,7 @@ def household(
     root = web_state(request).data
     cur = web_state(request).index.cursor()
     period, run_id = run_for(ctx.store, None)
-    flags = _run_rows(cur, root, run_id, "flags", household_id)
+    flags = _with_records(_run_rows(cur, root, run_id, "flags", household_id), ctx.store)
     links = _run_rows(cur, root, run_id, "links", household_id)
     cases, _ = ctx.cases.list_cases(principal, ip, household_id=household_id, limit=100)
     return render(
