@@ -54,14 +54,14 @@ def test_login_post_without_csrf_token_is_refused(shared_web):
 
     c = TestClient(shared_web.app, follow_redirects=False)
     r = c.post("/login", data={"username": "cun", "password": "pw-123456"})
-    assert r.status_code == 400 and "CSRF" in r.text
+    assert r.status_code == 403 and "CSRF" in r.text
     assert "jingzhun_session" not in r.cookies
 
 
 def test_cookie_form_post_with_wrong_csrf_token_changes_nothing(web):
     c = web.login("cun")
     r = c.post("/alerts/2025-02-bbbb0002~H1~trigger.serious_illness/case", data={"csrf_token": "forged"})
-    assert r.status_code == 400
+    assert r.status_code == 403
     assert web.doc("cun", "/cases").body_rows("cases") == []
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jingzhun.ops.models import AuditEntry, utcnow
+from jingzhun.ops.models import AuditEntry, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,23 @@ def query(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actors_in_region: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Audit rows, newest first, with the total count matching the filters."""
+    """Audit rows, newest first, with the total count matching the filters: ``since``/``until`` are
+    days (inclusive); ``actors_in_region`` (a region code prefix) keeps the rows written by users whose
+    own scope lies inside that region."""
     stmt = select(AuditEntry)
+    if actors_in_region is not None:
+        users = select(User.username).where(User.scope.like(actors_in_region + "%"))
+        stmt = stmt.where(AuditEntry.actor.in_(users))
+    if since:
+        stmt = stmt.where(AuditEntry.at >= dt.datetime.combine(since, dt.time()))
+    if until:
+        stmt = stmt.where(AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
     if action:

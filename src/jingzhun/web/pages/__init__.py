@@ -2,6 +2,7 @@
 
 from jingzhun.web.pages import (
     alerts,
+    audit,
     auth,
     cases,
     dashboard,
@@ -16,5 +17,5 @@ from jingzhun.web.pages import (
 
 ROUTERS = tuple(
     m.router
-    for m in (auth, home, dashboard, households, alerts, cases, review, imports, runs, whatif, reports)
+    for m in (auth, home, dashboard, households, alerts, cases, review, imports, runs, whatif, reports, audit)
 )

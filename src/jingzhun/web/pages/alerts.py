@@ -11,6 +11,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from jingzhun.api.deps import Page, all_pages
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.api.routes_alerts import list_alerts, open_from_alert
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
@@ -134,9 +135,10 @@ def alerts_xlsx(principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None
 
 
 @router.post("/alerts/{alert_id}/case", dependencies=[Csrf])
-def open_case(alert_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+def open_case(request: Request, alert_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     try:
         case = open_from_alert(alert_id, principal, ctx, ip)
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))
         return back("/alerts", err=str(exc))
     return back(f"/cases/{case['id']}", msg=f"已立案 #{case['id']} / case opened")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
 from jingzhun.api.deps import Page
-from jingzhun.api.errors import status_of
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import handoff, workflow
 from jingzhun.cases.service import OPENING_ROLES
@@ -222,17 +222,21 @@ def _submit_case_item(
     """The end of a measure or follow-up form (``form``): field problems beside the fields (422), a refusal
     of the service above the form, else back to the case with ``message`` (formatted with ``values``)."""
     if errors:
+        audit_refusal(request, 422, "invalid", str(errors))
         return case_view(request, principal, ctx, ip, case_id, 422, **{form: typed, f"{form}_errors": errors})
     try:
         store(principal, ip, case_id, **values)
     except JingzhunError as exc:
-        return case_view(request, principal, ctx, ip, case_id, _refusal(exc), **{form: typed},
+        status = _refusal(exc)
+        audit_refusal(request, status, status_of(exc)[1], str(exc))
+        return case_view(request, principal, ctx, ip, case_id, status, **{form: typed},
                          form_error=str(exc), form_for=form)
     return back(f"/cases/{case_id}", msg=message.format(**values))
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
 def transition(
+    request: Request,
     case_id: int,
     principal: PageUser,
     ctx: Ctx,
@@ -257,5 +261,6 @@ def transition(
             monitoring_type=monitoring_type or None,
         )
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))  # a refused step is audited like the API's
         return back(f"/cases/{case_id}", err=str(exc))
     return back(f"/cases/{case_id}", msg=f"{workflow.ACTIONS.get(action, action)} → {case['state_zh']}")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from jingzhun.auth import scope
+from jingzhun.auth import permissions, scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.reports.sources import IndexedAlerts
@@ -36,11 +36,16 @@ def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
             principal, ip, state=["county_review", "elim_county_review"], limit=1
         )[1]
         todo["review"] = len(review_queue(request, ctx, principal, limit=100000)[1])
+    rejects_scope = permissions.scope_for(principal.role, "rejects")
     with ctx.store.session() as session:
         stmt = select(ImportRecord).where(ImportRecord.rows_quarantined > 0)
-        if principal.role == "department":
+        if rejects_scope is permissions.Scope.OWN_FEED:
             stmt = stmt.where(ImportRecord.dataset == principal.scope)
-        records = session.scalars(stmt.order_by(ImportRecord.imported_at.desc()).limit(10)).all()
+        records = (
+            session.scalars(stmt.order_by(ImportRecord.imported_at.desc()).limit(10)).all()
+            if rejects_scope is not permissions.Scope.NONE
+            else []
+        )
         rejects = [
             {
                 "id": r.id,
@@ -60,6 +65,7 @@ def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
         title="首页",
         todo=todo,
         rejects=rejects,
+        may_rejects=rejects_scope is not permissions.Scope.NONE,
         last_run=last_run,
         personal=role.personal_data,
         status_zh=STATUS_ZH,

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from jingzhun.api.routes_households import narrowed_prefix
 from jingzhun.audit import Actor, record
-from jingzhun.auth import scope
+from jingzhun.auth import permissions, scope
 from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.link import decide
 from jingzhun.ops.models import LinkDecision
@@ -69,7 +69,7 @@ def review(request: Request, principal: PageUser, ctx: Ctx) -> Response:
         run_id=run_id,
         items=items,
         sides=SIDES,
-        writes=scope.ROLES[principal.role].writes,
+        writes=permissions.allows(principal.role, "review"),
     )
 
 
@@ -85,6 +85,7 @@ def review_decide(
     decision: Annotated[str, Form()],
     note: Annotated[str | None, Form()] = None,
 ) -> Response:
+    permissions.require(principal.role, "review", username=principal.username)
     try:
         _, items = queue(request, ctx, principal, limit=100000)
         row = next(
