@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from jingzhun.audit import Actor, record
 from jingzhun.auth import create_demo_users, create_user, disable_user, list_users, tokens
 from jingzhun.auth.users import authenticate
-from jingzhun.audit import Actor, record
 from jingzhun.errors import AuthenticationFailed, ConfigError, LoginThrottled, PermissionDenied
 from jingzhun.ops.models import AuthToken, User
 from jingzhun.settings import Settings

@@ -58,3 +58,9 @@ def test_who_does_what():
 
 def test_workflow_doc_shows_the_table():
     assert workflow.markdown_table() in DOC.read_text(encoding="utf-8")
+
+
+def test_docs_show_the_permission_matrix_as_it_is():
+    from jingzhun.auth import permissions
+
+    assert permissions.markdown() in DOC.read_text(encoding="utf-8")

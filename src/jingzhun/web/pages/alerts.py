@@ -16,7 +16,7 @@ from jingzhun.api.routes_alerts import list_alerts, open_from_alert
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
-from jingzhun.errors import JingzhunError
+from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
 from jingzhun.ops.models import CaseAlert, MonitoringCase
 from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, back, render, xlsx_response
 
@@ -138,6 +138,8 @@ def alerts_xlsx(principal: PageUser, ctx: Ctx, ip: Ip, period: str | None = None
 def open_case(request: Request, alert_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     try:
         case = open_from_alert(alert_id, principal, ctx, ip)
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
         audit_refusal(request, *status_of(exc), str(exc))
         return back("/alerts", err=str(exc))

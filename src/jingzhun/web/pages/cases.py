@@ -260,6 +260,8 @@ def transition(
             authorisation_ref=authorisation_ref,
             monitoring_type=monitoring_type or None,
         )
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
         audit_refusal(request, *status_of(exc), str(exc))  # a refused step is audited like the API's
         return back(f"/cases/{case_id}", err=str(exc))

@@ -96,9 +96,10 @@ async def upload(
     dataset: Annotated[str | None, Form()] = None,
     period: Annotated[str | None, Form()] = None,
 ) -> Response:
-    permissions.require(principal.role, "import", username=principal.username)
-    if permissions.scope_for(principal.role, "import") is permissions.Scope.OWN_FEED:
-        dataset = principal.scope  # a department uploads its own feed, whatever the form says
+    if permissions.require(principal.role, "import", username=principal.username) is permissions.Scope.OWN_FEED:
+        # a department uploads its own feed only: another dataset named in the form is refused
+        permissions.require(principal.role, "import", feed=dataset or principal.scope, own=principal.scope)
+        dataset = principal.scope
     root = web_state(request).data
     folder = root / "uploads" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     folder.mkdir(parents=True, exist_ok=True)
