@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from jingzhun.api.deps import SAFE_METHODS, CsrfFailed, client_ip, principal_of
 from jingzhun.audit import Actor, record
@@ -103,6 +104,17 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, LoginThrottled):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"error": kind, "message": str(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the schema let through (a NUL character in text, a number out of
+        # the column's range): the request was invalid, nothing was stored (the transaction rolled back)
+        message = (
+            "取值无效（含不可存储的字符或超出范围）/ a value is invalid (characters that cannot be stored, "
+            "or out of range)"
+        )
+        audit_refusal(request, 400, "invalid", message)
+        return JSONResponse({"error": "invalid", "message": message}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

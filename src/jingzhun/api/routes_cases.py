@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,7 @@ NOTICE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; fra
 
 class OpenCase(BaseModel):
     household_id: str = Field(min_length=1, max_length=40)
-    village_code: str = Field(min_length=12, max_length=12, description="12-digit village code")
+    village_code: str = Field(pattern=r"^\d{12}$", description="12-digit village code")
     head_name: str = Field(min_length=1, max_length=100, description="户主姓名")
     channel: Literal["self_report", "cadre_screening", "dept_alert"]
     risk_type: str | None = Field(None, max_length=40, description="风险类型 (catalogue enum risk_type)")
@@ -56,7 +56,11 @@ class EditCase(BaseModel):
 
 
 class MeasureRequest(BaseModel):
-    measure_type: str = Field(max_length=20, description=", ".join(workflow.MEASURE_TYPES))
+    measure_type: str = Field(
+        max_length=20,
+        description=", ".join(workflow.MEASURE_TYPES),
+        json_schema_extra={"enum": list(workflow.MEASURE_TYPES)},
+    )
     helper: str = Field(min_length=1, max_length=100, description="帮扶责任人")
     start_date: dt.date
     end_date: dt.date | None = None
@@ -149,7 +153,7 @@ def add_follow_up(
     response_class=HTMLResponse,
 )
 def village_notice(
-    village_code: str,
+    village_code: Annotated[str, Path(pattern=r"^\d{6,12}$", description="village code (12 digits)")],
     principal: CurrentUser,
     ctx: Ctx,
     ip: ClientIp,

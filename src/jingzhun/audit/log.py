@@ -36,7 +36,19 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, str):
+        return clean_text(value)
     return value
+
+
+def clean_text(value: str) -> str:
+    """Text as the audit log can hold it on every database: NUL characters (which PostgreSQL refuses in
+    text, and which only hostile input carries) become U+FFFD.
+
+    >>> clean_text("a\x00b")
+    'a\ufffdb'
+    """
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def record(
@@ -54,12 +66,12 @@ def record(
     """Append one audit row (in the caller's transaction) and return it."""
     entry = AuditEntry(
         at=at or utcnow(),
-        actor=actor.username,
+        actor=clean_text(actor.username)[:100],
         role=actor.role,
         action=action,
         object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        ip=actor.ip,
+        object_id=None if object_id is None else clean_text(str(object_id))[:80],
+        ip=None if actor.ip is None else clean_text(actor.ip)[:64],
         old_values=jsonable(old) if old is not None else None,
         new_values=jsonable(new) if new is not None else None,
         details=jsonable(details) if details is not None else None,
