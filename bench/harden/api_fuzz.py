@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.harness import Server, build, machine, pg_schema, write_section  # noqa: E402
+from support.harness import Server, build, machine, pg_schema, write_section
 
 CHECKS = "not_a_server_error,status_code_conformance"
 ROLES = ("xian", "cun", "root")  # county, village, admin (tests/web/world.py)
