@@ -3,7 +3,7 @@ edits of one case that lose no update.
 
     .venv/bin/python bench/harden/load.py                       # 100 users for 10 minutes (the target)
     .venv/bin/python bench/harden/load.py --minutes 2           # what the shared 2-core machine allows
-    .venv/bin/python bench/harden/load.py --quick               # 20 users, 20 s (make test runs this)
+    .venv/bin/python bench/harden/load.py --quick               # 20 users, 10 s (make test runs this)
 
 The small county of the page tests (bench/harden/support/harness.py) with its operational store on
 PostgreSQL (127.0.0.1:5432, trust auth, database ``test``, a schema of its own), served by ``jingzhun
@@ -144,7 +144,7 @@ concurrent edits of one case with optimistic locking (`bench/harden/support/locu
 events: **{result['lost_updates']} updates lost** (target: 0; the others were answered 409 and retried).
 Measured {machine()}; the machine is shared by five engineers, so this run is shorter than the target's
 10 minutes. The full run is `.venv/bin/python bench/harden/load.py` (100 users, 10 minutes). The quick
-variant (`--quick`: 20 users, 20 s) runs in `make test` (`tests/api/test_hardening.py`).
+variant (`--quick`: 20 users, 10 s) runs in `make test` (`tests/api/test_hardening.py`).
 """
 
 
@@ -154,11 +154,11 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--p95-ms", type=float, default=300.0)
-    parser.add_argument("--quick", action="store_true", help="20 users for 20 seconds")
+    parser.add_argument("--quick", action="store_true", help="20 users for 10 seconds")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/RELIABILITY.md")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
-    users, seconds = (20, 20) if args.quick else (args.users, int(args.minutes * 60))
+    users, seconds = (20, 10) if args.quick else (args.users, int(args.minutes * 60))
     result = run(users, seconds, args.workers)
     t = result["total"]
     print(f"{users} users, {seconds} s: {t['requests']} requests, {result['errors']} errors, "

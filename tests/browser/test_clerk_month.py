@@ -1,10 +1,11 @@
-"""The clerk's month in real headless Chromium, to the end: the township signs in → uploads this
-month's files → starts the run and watches it → sees the new alerts → opens (or follows) a case and
+"""The clerk's month in real headless Chromium, to the end: the county office signs in → uploads this
+month's files → starts the run and watches it; the township sees the new alerts → opens (or follows) a case and
 records the home visit; the village holds the democratic review and starts the notice (公示), prints it,
 is refused while the notice runs, and submits to the township once five days have passed; the township
 approves (乡镇初审), the county confirms (县级审定); the village records a measure (after a field error
 shown in Chinese), starts the assistance and records a follow-up visit. Then the dashboard, a report, a
-what-if and the English switch. Screenshots of every step go to test-artifacts/browser/.
+what-if and the English switch. No page breaks a rule of its own Content-Security-Policy. Screenshots of
+every step go to test-artifacts/browser/.
 
 The five-day notice is not shortened: the test moves the case's notice start and end back in the
 operational store, as time passing would."""
