@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.harness import machine, pg_schema, world, write_section
+from support.harness import machine, pg_schema, shown_args, world, write_section
 
 from jingzhun.web.app import create_app
 from web.access_sweep import ENDPOINTS, Sweep, figures
@@ -93,7 +93,7 @@ def main() -> int:
         bad = bad or bool(f["wrong"]) or f["refused_and_audited"] != f["should_be_refused"]
     if not args.no_doc:
         write_section("Access", document(results, "make harden   # or: " + " ".join(
-            [".venv/bin/python", "bench/harden/access.py", *sys.argv[1:]])))
+            [".venv/bin/python", "bench/harden/access.py", *shown_args()])))
     return 1 if bad else 0
 
 

@@ -31,7 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.harness import Server, build, machine, pg_schema, write_section
+from support.harness import Server, build, machine, pg_schema, shown_args, write_section
 
 CHECKS = "not_a_server_error,status_code_conformance"
 ROLES = ("xian", "cun", "root")  # county, village, admin (tests/web/world.py)
@@ -125,13 +125,14 @@ def run(examples: int, roles: tuple[str, ...], seed: int = 1, phases: str = "cov
 
 
 def document(result: dict, command: str) -> str:
+    roles = {"xian": "county officer", "cun": "village officer", "root": "admin"}
     rows = "\n".join(
-        f"| {r['user']} | {r['operations']} | {r['test_cases']} | {r['server_errors']} | "
+        f"| {r['user']} ({roles.get(r['user'], '')}) | {r['operations']} | {r['test_cases']} | {r['server_errors']} | "
         f"{r['undeclared_status']} | {r['seconds']} |"
         for r in result["runs"]
     )
     return f"""Schemathesis {_version()} over the whole OpenAPI document (`/api/v1/openapi.json`), checks
-`{CHECKS}`, phases {result['phases']}, {result['examples']} examples per operation, as
+`{CHECKS}`, phases {result['phases'].replace(',', ', ')}, {result['examples']} examples per operation, as
 {len(result['runs'])} role(s), against `jingzhun serve --workers 2` on PostgreSQL (127.0.0.1:5432, database `test`).
 
     {command}
@@ -175,7 +176,7 @@ def main() -> int:
         args.json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     if not args.no_doc:
         write_section("API fuzzing", document(result, "make harden   # or: " + " ".join(
-            [".venv/bin/python", "bench/harden/api_fuzz.py", *sys.argv[1:]])))
+            [".venv/bin/python", "bench/harden/api_fuzz.py", *shown_args()])))
     return 1 if result["server_errors"] or result["undeclared_status"] or result["errors"] else 0
 
 

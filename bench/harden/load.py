@@ -34,7 +34,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.harness import PASSWORD, Server, build, machine, pg_schema, world, write_section
+from support.harness import PASSWORD, Server, build, machine, pg_schema, shown_args, world, write_section
 
 from jingzhun.ops import open_store
 from jingzhun.ops.models import CaseEvent, MonitoringCase
@@ -171,7 +171,7 @@ def main() -> int:
         args.json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     if not args.no_doc and not args.quick:
         write_section("Load", document(result, "make harden   # or: " + " ".join(
-            [".venv/bin/python", "bench/harden/load.py", *sys.argv[1:]]), args.p95_ms))
+            [".venv/bin/python", "bench/harden/load.py", *shown_args()]), args.p95_ms))
     ok = result["errors"] == 0 and result["lost_updates"] == 0 and t["p95_ms"] <= args.p95_ms
     return 0 if ok else 1
 

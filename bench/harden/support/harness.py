@@ -118,5 +118,21 @@ def write_section(title: str, body: str) -> None:
 def machine() -> str:
     """Where and when a figure was measured."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
-            f"load average {load:.1f} at the start")
+    return (f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, "
+            f"load average {load:.1f} (one-minute) at the end")
+
+
+def shown_args() -> list[str]:
+    """The script's arguments as the documented command shows them (without ``--json-out FILE``)."""
+    args, out = sys.argv[1:], []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a == "--json-out":
+            skip = True
+            continue
+        if not a.startswith("--json-out="):
+            out.append(a)
+    return out
