@@ -87,7 +87,7 @@ def fuzz(
         "--workers", "2", "--no-shrink", "--max-failures", "1000",
         "--report", "json", "--report-json-path", str(report),
     ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=folder)  # its cache there
     if not report.exists():
         raise RuntimeError(f"schemathesis failed to run:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     found = json.loads(report.read_text(encoding="utf-8"))
