@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from jingzhun.auth import permissions
 from jingzhun.cases import workflow
 
 DOC = Path(__file__).parents[2] / "docs" / "WORKFLOW.md"
@@ -61,6 +62,4 @@ def test_workflow_doc_shows_the_table():
 
 
 def test_docs_show_the_permission_matrix_as_it_is():
-    from jingzhun.auth import permissions
-
     assert permissions.markdown() in DOC.read_text(encoding="utf-8")

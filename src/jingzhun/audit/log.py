@@ -42,11 +42,11 @@ def jsonable(value: Any) -> Any:
 
 
 def clean_text(value: str) -> str:
-    """Text as the audit log can hold it on every database: NUL characters (which PostgreSQL refuses in
+    r"""Text as the audit log can hold it on every database: NUL characters (which PostgreSQL refuses in
     text, and which only hostile input carries) become U+FFFD.
 
-    >>> clean_text("a\x00b")
-    'a\ufffdb'
+    >>> clean_text("a\x00b") == "a\ufffdb", clean_text("张三")
+    (True, '张三')
     """
     return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
