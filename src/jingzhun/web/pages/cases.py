@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from jingzhun.api.deps import Page
+from jingzhun.api.deps import MAX_ROW, Page, RowId
 from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import handoff, workflow
@@ -151,7 +151,7 @@ def case_view(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+def case_page(request: Request, case_id: RowId, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     return case_view(request, principal, ctx, ip, case_id)
 
 
@@ -169,7 +169,7 @@ Text = Annotated[str | None, Form()]
 @router.post("/cases/{case_id}/measures", dependencies=[Csrf])
 def add_measure(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
@@ -191,7 +191,7 @@ def add_measure(
 @router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
 def add_follow_up(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
@@ -237,12 +237,12 @@ def _submit_case_item(
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
 def transition(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
     action: Annotated[str, Form()],
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=1, le=MAX_ROW)],
     reason: Annotated[str | None, Form()] = None,
     findings: Annotated[str | None, Form()] = None,
     authorisation_ref: Annotated[str | None, Form()] = None,
