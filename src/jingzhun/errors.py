@@ -100,5 +100,15 @@ class AuthenticationFailed(JingzhunError):
     exit_code = 4
 
 
-class AccountLocked(AuthenticationFailed):
-    """Too many failed logins: the account is locked for a while."""
+class LoginThrottled(AuthenticationFailed):
+    """Too many failed logins for this user name from this client address: wait ``retry_after`` seconds.
+
+    The same answer for existing and unknown user names, and only for that client address, so it neither
+    tells which accounts exist nor lets a stranger lock a user out."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(
+            f"登录失败次数过多，请 {retry_after} 秒后再试 / too many failed logins from this address: "
+            f"try again in {retry_after} seconds"
+        )

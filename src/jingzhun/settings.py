@@ -49,8 +49,17 @@ class Settings(BaseSettings):
     followup_months: int = Field(
         default=6, ge=1, description="A case under assistance needs a follow-up visit at least this often."
     )
-    lockout_attempts: int = Field(default=5, ge=1, description="Failed logins before an account is locked.")
-    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
+    login_free_attempts: int = Field(
+        default=5, ge=1, description="Failed logins in a row for one user name from one address before "
+        "each further try must wait (login throttling)."
+    )
+    login_delay_seconds: float = Field(
+        default=1.0, gt=0, description="The first wait after the free attempts; it doubles with each failure."
+    )
+    login_max_delay_seconds: int = Field(default=900, ge=1, description="The longest wait between tries.")
+    login_window_hours: int = Field(
+        default=24, ge=1, description="Failed logins older than this are forgotten by the throttle."
+    )
     token_hours: int = Field(default=12, ge=1, description="Lifetime of an API token or page session.")
     threads: int | None = Field(
         default=None, ge=1, description="Threads of the engine in a monthly run (default: every core)."

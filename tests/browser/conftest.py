@@ -119,6 +119,10 @@ def page(browser, server):
     external: list[str] = []
     pg.on("request", lambda r: external.append(r.url) if not r.url.startswith(server[0]) else None)
     pg.external = external  # type: ignore[attr-defined]
+    # whatever the Content-Security-Policy blocks shows as a console error; the test asserts there is none
+    blocked: list[str] = []
+    pg.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    pg.csp_blocked = blocked  # type: ignore[attr-defined]
     yield pg
     context.close()
 

@@ -1,4 +1,4 @@
-"""Users, passwords, tokens and lockout on SQLite and PostgreSQL."""
+"""Users, passwords, tokens and login throttling on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from jingzhun.audit import Actor, record
 from jingzhun.auth import create_demo_users, create_user, disable_user, list_users, tokens
 from jingzhun.auth.users import authenticate
-from jingzhun.errors import AccountLocked, AuthenticationFailed, ConfigError, PermissionDenied
+from jingzhun.errors import AuthenticationFailed, ConfigError, LoginThrottled, PermissionDenied
 from jingzhun.ops.models import AuthToken, User
 from jingzhun.settings import Settings
 
@@ -33,29 +34,58 @@ def test_scope_must_match_role(store):
         create_user(s, "bob", "pw", "mayor", "441481104000")
 
 
-def test_lockout_after_five_failures(store, alice, settings, clock):
-    for _ in range(4):
-        with pytest.raises(AuthenticationFailed) as info:
-            authenticate(store, "alice", "wrong", settings, now=clock())
-        assert not isinstance(info.value, AccountLocked)
-    with pytest.raises(AccountLocked):
-        authenticate(store, "alice", "wrong", settings, now=clock())
-    clock.advance(minutes=14)
-    with pytest.raises(AccountLocked):  # even the right password, while locked
-        authenticate(store, "alice", "correct horse", settings, now=clock())
-    clock.advance(minutes=2)
-    assert authenticate(store, "alice", "correct horse", settings, now=clock()).role == "village"
+def _try(store, settings, clock, name, password, ip):
+    """Sign in as the login endpoint does: authenticate, then write the outcome to the audit log."""
+    try:
+        principal = authenticate(store, name, password, settings, now=clock(), client=ip)
+    except LoginThrottled:
+        raise
+    except AuthenticationFailed:
+        with store.session() as s:
+            record(s, Actor(name, None, ip), "login_failed", "user", name, at=clock())
+        raise
     with store.session() as s:
-        user = s.scalar(select(User).where(User.username == "alice"))
-        assert user.failed_attempts == 0 and user.locked_until is None
+        record(s, Actor(name, principal.role, ip), "login", "user", name, at=clock())
+    return principal
 
 
-def test_lockout_parameters(store, alice, tmp_path, clock):
-    settings = Settings(data=tmp_path, lockout_attempts=2, lockout_minutes=1)
-    with pytest.raises(AuthenticationFailed):
-        authenticate(store, "alice", "x", settings, now=clock())
-    with pytest.raises(AccountLocked, match="1"):
-        authenticate(store, "alice", "x", settings, now=clock())
+@pytest.mark.parametrize("name", ["alice", "nobody"])
+def test_throttle_grows_per_name_and_address_and_looks_the_same_for_unknown_names(
+    store, alice, settings, clock, name
+):
+    for _ in range(5):  # five free attempts
+        with pytest.raises(AuthenticationFailed) as info:
+            _try(store, settings, clock, name, "wrong", "10.0.0.9")
+        assert not isinstance(info.value, LoginThrottled)
+    waits = []
+    for _ in range(3):  # then each try waits twice as long as the one before, password unchecked
+        with pytest.raises(LoginThrottled) as info:
+            _try(store, settings, clock, name, "correct horse", "10.0.0.9")
+        waits.append(info.value.retry_after)
+        clock.advance(seconds=info.value.retry_after)
+        with pytest.raises(AuthenticationFailed):
+            _try(store, settings, clock, name, "wrong", "10.0.0.9")
+    assert waits == [1, 2, 4]
+    # the stranger at 10.0.0.9 does not lock the user out: from the user's own address it just works
+    if name == "alice":
+        assert _try(store, settings, clock, "alice", "correct horse", "10.0.0.1").role == "village"
+        clock.advance(seconds=8)
+        assert _try(store, settings, clock, "alice", "correct horse", "10.0.0.9").role == "village"
+        # a success starts the count again
+        with pytest.raises(AuthenticationFailed) as info:
+            _try(store, settings, clock, "alice", "wrong", "10.0.0.9")
+        assert not isinstance(info.value, LoginThrottled)
+
+
+def test_throttle_parameters_and_window(store, alice, tmp_path, clock):
+    settings = Settings(data=tmp_path, login_free_attempts=2, login_delay_seconds=30, login_window_hours=1)
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            _try(store, settings, clock, "alice", "x", None)
+    with pytest.raises(LoginThrottled, match="30"):
+        _try(store, settings, clock, "alice", "correct horse", None)
+    clock.advance(hours=2)  # failures older than the window are forgotten
+    assert _try(store, settings, clock, "alice", "correct horse", None).role == "village"
 
 
 def test_unknown_and_disabled_users(store, alice, settings):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from jingzhun.auth import permissions
 from jingzhun.cases import workflow
 
 DOC = Path(__file__).parents[2] / "docs" / "WORKFLOW.md"
@@ -58,3 +59,7 @@ def test_who_does_what():
 
 def test_workflow_doc_shows_the_table():
     assert workflow.markdown_table() in DOC.read_text(encoding="utf-8")
+
+
+def test_docs_show_the_permission_matrix_as_it_is():
+    assert permissions.markdown() in DOC.read_text(encoding="utf-8")

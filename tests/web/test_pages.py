@@ -54,14 +54,14 @@ def test_login_post_without_csrf_token_is_refused(shared_web):
 
     c = TestClient(shared_web.app, follow_redirects=False)
     r = c.post("/login", data={"username": "cun", "password": "pw-123456"})
-    assert r.status_code == 400 and "CSRF" in r.text
+    assert r.status_code == 403 and "CSRF" in r.text
     assert "jingzhun_session" not in r.cookies
 
 
 def test_cookie_form_post_with_wrong_csrf_token_changes_nothing(web):
     c = web.login("cun")
     r = c.post("/alerts/2025-02-bbbb0002~H1~trigger.serious_illness/case", data={"csrf_token": "forged"})
-    assert r.status_code == 400
+    assert r.status_code == 403
     assert web.doc("cun", "/cases").body_rows("cases") == []
 
 
@@ -244,7 +244,10 @@ def test_review_queue_side_by_side_accept_is_recorded(web):
         "/review/decide",
         {**forms[0]["fields"], "fingerprint": "fp-3", "person_id": "H5P0", "decision": "accept"},
     )
-    assert "err=" in forged.headers["location"]
+    assert forged.status_code == 404  # not in the user's queue: refused (and audited)
+    with web.app.state.jz.store.session() as s:
+        assert s.scalars(select(AuditEntry).where(AuditEntry.actor == "xiang",
+                                                  AuditEntry.action == "refused")).first() is not None
 
 
 def test_reports_print_a_village_report_with_seed_style_figures(shared_web):

@@ -8,12 +8,20 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from jingzhun.api.context import AppContext
-from jingzhun.api.deps import ClientIp, Ctx, CurrentUser, set_session_cookie
+from jingzhun.api.deps import (
+    CSRF_COOKIE,
+    ClientIp,
+    Ctx,
+    CurrentUser,
+    new_csrf_token,
+    set_csrf_cookie,
+    set_session_cookie,
+)
 from jingzhun.audit import Actor, record
-from jingzhun.auth import tokens
+from jingzhun.auth import throttle, tokens
 from jingzhun.auth.roles import ROLES
 from jingzhun.auth.users import Principal, authenticate
-from jingzhun.errors import AuthenticationFailed
+from jingzhun.errors import AuthenticationFailed, LoginThrottled
 from jingzhun.ops.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -38,21 +46,22 @@ def _user(p: Principal) -> dict:
 def sign_in(
     ctx: AppContext, username: str, password: str, ip: str | None, *, kind: str = "api"
 ) -> tuple[str, dt.datetime, Principal]:
-    """Check the password (with lockout), issue a token of ``kind`` (api | session) and audit the attempt.
+    """Check the password (throttled per name and address), issue a token of ``kind`` (api | session) and
+    audit the attempt (the throttle reads these audit rows).
 
     Returns the raw token, its expiry and the principal. The pages call this too, then
     :func:`~jingzhun.api.deps.set_session_cookie`.
     """
     try:
-        principal = authenticate(ctx.store, username, password, ctx.settings, now=ctx.now())
+        principal = authenticate(ctx.store, username, password, ctx.settings, now=ctx.now(), client=ip)
     except AuthenticationFailed as exc:
         with ctx.store.session() as session:
             record(
                 session,
-                Actor(username, None, ip),
-                "login_failed",
+                Actor(username[:100], None, ip),
+                "login_throttled" if isinstance(exc, LoginThrottled) else throttle.FAILURE,
                 "user",
-                username,
+                throttle.throttle_key(username),
                 at=ctx.now(),
                 details={"error": type(exc).__name__},
             )
@@ -64,9 +73,9 @@ def sign_in(
         record(
             session,
             Actor(principal.username, principal.role, ip),
-            "login",
+            throttle.SUCCESS,
             "user",
-            principal.username,
+            throttle.throttle_key(principal.username),
             at=ctx.now(),
             details={"kind": kind},
         )
@@ -74,14 +83,24 @@ def sign_in(
     return raw, expires, principal
 
 
-@router.post("/login", summary="Sign in; returns a bearer token")
-def login(body: LoginRequest, response: Response, ctx: Ctx, ip: ClientIp) -> dict:
+@router.post(
+    "/login",
+    summary="Sign in; returns a bearer token",
+    responses={429: {"description": "too_many_attempts: wait Retry-After seconds (per user name and address)"}},
+)
+def login(body: LoginRequest, request: Request, response: Response, ctx: Ctx, ip: ClientIp) -> dict:
+    """With ``cookie: true`` the answer also starts a page session and returns ``csrf_token``: writes
+    authenticated by the cookie must repeat it in the ``X-CSRF-Token`` header (bearer tokens need not)."""
     raw, expires, principal = sign_in(
         ctx, body.username, body.password, ip, kind="session" if body.cookie else "api"
     )
+    answer = {"token": raw, "token_type": "bearer", "expires_at": expires, "user": _user(principal)}
     if body.cookie:
         set_session_cookie(response, ctx, raw)
-    return {"token": raw, "token_type": "bearer", "expires_at": expires, "user": _user(principal)}
+        csrf = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+        set_csrf_cookie(response, csrf)
+        answer["csrf_token"] = csrf
+    return answer
 
 
 @router.post("/logout", summary="Revoke the current token or session")

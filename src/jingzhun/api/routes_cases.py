@@ -6,62 +6,72 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from jingzhun.api.context import AppContext
-from jingzhun.api.deps import ClientIp, Ctx, CurrentUser, Page, page
+from jingzhun.api.deps import MAX_ROW, ClientIp, Ctx, CurrentUser, Page, RowId, page
 from jingzhun.cases import notice, workflow
 from jingzhun.errors import WorkflowError
 from jingzhun.regions import normalise_code
 
 router = APIRouter(tags=["cases"])
+TEXT = 4000  # free text (reasons, findings, descriptions)
+NOTICE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'"
 
 
 class OpenCase(BaseModel):
     household_id: str = Field(min_length=1, max_length=40)
-    village_code: str = Field(min_length=12, max_length=12, description="12-digit village code")
+    village_code: str = Field(pattern=r"^\d{12}$", description="12-digit village code")
     head_name: str = Field(min_length=1, max_length=100, description="户主姓名")
     channel: Literal["self_report", "cadre_screening", "dept_alert"]
-    risk_type: str | None = Field(None, description="风险类型 (catalogue enum risk_type)")
-    reason: str | None = Field(None, description="free text for officers; never printed on a notice")
-    monitoring_type: str | None = None
-    run_id: str | None = None
-    rule_ids: list[str] | None = None
+    risk_type: str | None = Field(None, max_length=40, description="风险类型 (catalogue enum risk_type)")
+    reason: str | None = Field(
+        None, max_length=TEXT, description="free text for officers; never printed on a notice"
+    )
+    monitoring_type: str | None = Field(None, max_length=20)
+    run_id: str | None = Field(None, max_length=40)
+    rule_ids: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=100)
     evidence: dict[str, Any] | None = None
 
 
 class TransitionRequest(BaseModel):
-    action: str = Field(description="a step of the workflow table, e.g. record_visit")
-    version: int = Field(description="the case version you read (optimistic locking)")
-    reason: str | None = None
-    findings: str | None = None
-    authorisation_ref: str | None = Field(None, description="reference of the signed authorisation (授权书)")
-    monitoring_type: str | None = None
+    action: str = Field(max_length=40, description="a step of the workflow table, e.g. record_visit")
+    version: int = Field(ge=1, le=MAX_ROW, description="the case version you read (optimistic locking)")
+    reason: str | None = Field(None, max_length=TEXT)
+    findings: str | None = Field(None, max_length=TEXT)
+    authorisation_ref: str | None = Field(
+        None, max_length=200, description="reference of the signed authorisation (授权书)"
+    )
+    monitoring_type: str | None = Field(None, max_length=20)
 
 
 class EditCase(BaseModel):
-    version: int
-    head_name: str | None = None
-    risk_type: str | None = None
-    reason: str | None = None
-    monitoring_type: str | None = None
+    version: int = Field(ge=1, le=MAX_ROW, description="the case version you read (optimistic locking)")
+    head_name: str | None = Field(None, min_length=1, max_length=100)
+    risk_type: str | None = Field(None, max_length=40)
+    reason: str | None = Field(None, max_length=TEXT)
+    monitoring_type: str | None = Field(None, max_length=20)
 
 
 class MeasureRequest(BaseModel):
-    measure_type: str = Field(description=", ".join(workflow.MEASURE_TYPES))
+    measure_type: str = Field(
+        max_length=20,
+        description=", ".join(workflow.MEASURE_TYPES),
+        json_schema_extra={"enum": list(workflow.MEASURE_TYPES)},
+    )
     helper: str = Field(min_length=1, max_length=100, description="帮扶责任人")
     start_date: dt.date
     end_date: dt.date | None = None
-    amount: Decimal | None = Field(None, ge=0, description="yuan")
-    description: str | None = None
+    amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2, description="yuan")
+    description: str | None = Field(None, max_length=TEXT)
 
 
 class FollowUpRequest(BaseModel):
     visit_date: dt.date
     visitor: str = Field(min_length=1, max_length=100)
-    findings: str = Field(min_length=1)
+    findings: str = Field(min_length=1, max_length=TEXT)
 
 
 @router.get("/workflow", summary="States, steps and who may take them")
@@ -109,30 +119,30 @@ def open_case(body: OpenCase, principal: CurrentUser, ctx: Ctx, ip: ClientIp) ->
 
 
 @router.get("/cases/{case_id}", summary="A case with measures, follow-ups, history and your next steps")
-def get_case(case_id: int, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
+def get_case(case_id: RowId, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
     return ctx.cases.get_case(principal, ip, case_id)
 
 
 @router.patch("/cases/{case_id}", summary="Edit descriptive fields (needs the version you read)")
-def edit_case(case_id: int, body: EditCase, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
+def edit_case(case_id: RowId, body: EditCase, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
     return ctx.cases.edit(principal, ip, case_id, body.version, changes)
 
 
 @router.post("/cases/{case_id}/transitions", summary="Take a workflow step (needs the version you read)")
-def transition(case_id: int, body: TransitionRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
+def transition(case_id: RowId, body: TransitionRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
     fields = body.model_dump(exclude={"action", "version"})
     return ctx.cases.transition(principal, ip, case_id, body.action, body.version, **fields)
 
 
 @router.post("/cases/{case_id}/measures", status_code=201, summary="Record an assistance measure")
-def add_measure(case_id: int, body: MeasureRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
+def add_measure(case_id: RowId, body: MeasureRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp) -> dict:
     return ctx.cases.add_measure(principal, ip, case_id, **body.model_dump())
 
 
 @router.post("/cases/{case_id}/follow-ups", status_code=201, summary="Record a follow-up visit")
 def add_follow_up(
-    case_id: int, body: FollowUpRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp
+    case_id: RowId, body: FollowUpRequest, principal: CurrentUser, ctx: Ctx, ip: ClientIp
 ) -> dict:
     return ctx.cases.add_follow_up(principal, ip, case_id, **body.model_dump())
 
@@ -143,7 +153,7 @@ def add_follow_up(
     response_class=HTMLResponse,
 )
 def village_notice(
-    village_code: str,
+    village_code: Annotated[str, Path(pattern=r"^\d{6,12}$", description="village code (12 digits)")],
     principal: CurrentUser,
     ctx: Ctx,
     ip: ClientIp,
@@ -159,7 +169,7 @@ def village_notice(
     response_class=HTMLResponse,
 )
 def case_notice(
-    case_id: int,
+    case_id: RowId,
     principal: CurrentUser,
     ctx: Ctx,
     ip: ClientIp,
@@ -182,4 +192,8 @@ def _render(ctx: AppContext, cases: list, code: str, format: str) -> Response:
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="notice-{code}.xlsx"'},
         )
-    return HTMLResponse(notice.render_html(cases, code, name, today=ctx.now().date()))
+    return HTMLResponse(
+        notice.render_html(cases, code, name, today=ctx.now().date()),
+        # a standalone printable page: its own <style>, no script at all
+        headers={"content-security-policy": NOTICE_CSP},
+    )

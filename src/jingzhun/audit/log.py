@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jingzhun.ops.models import AuditEntry, utcnow
+from jingzhun.ops.models import AuditEntry, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,19 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, str):
+        return clean_text(value)
     return value
+
+
+def clean_text(value: str) -> str:
+    r"""Text as the audit log can hold it on every database: NUL characters (which PostgreSQL refuses in
+    text, and which only hostile input carries) become U+FFFD.
+
+    >>> clean_text("a\x00b") == "a\ufffdb", clean_text("张三")
+    (True, '张三')
+    """
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def record(
@@ -54,12 +66,12 @@ def record(
     """Append one audit row (in the caller's transaction) and return it."""
     entry = AuditEntry(
         at=at or utcnow(),
-        actor=actor.username,
+        actor=clean_text(actor.username)[:100],
         role=actor.role,
         action=action,
         object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        ip=actor.ip,
+        object_id=None if object_id is None else clean_text(str(object_id))[:80],
+        ip=None if actor.ip is None else clean_text(actor.ip)[:64],
         old_values=jsonable(old) if old is not None else None,
         new_values=jsonable(new) if new is not None else None,
         details=jsonable(details) if details is not None else None,
@@ -76,11 +88,23 @@ def query(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    actors_in_region: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Audit rows, newest first, with the total count matching the filters."""
+    """Audit rows, newest first, with the total count matching the filters: ``since``/``until`` are
+    days (inclusive); ``actors_in_region`` (a region code prefix) keeps the rows written by users whose
+    own scope lies inside that region."""
     stmt = select(AuditEntry)
+    if actors_in_region is not None:
+        users = select(User.username).where(User.scope.like(actors_in_region + "%"))
+        stmt = stmt.where(AuditEntry.actor.in_(users))
+    if since:
+        stmt = stmt.where(AuditEntry.at >= dt.datetime.combine(since, dt.time()))
+    if until:
+        stmt = stmt.where(AuditEntry.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time()))
     if actor:
         stmt = stmt.where(AuditEntry.actor == actor)
     if action:

@@ -9,26 +9,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jingzhun import regions
+from jingzhun.auth.permissions import allows
 from jingzhun.errors import InvalidRegionCode, PermissionDenied
 
 
 @dataclass(frozen=True)
 class Role:
+    """A role: its name, label and the level of its scope. What it may do is in
+    :data:`jingzhun.auth.permissions.MATRIX`; the three flags below are read from there."""
+
     name: str
     zh: str
     level: str | None  # region level of the scope; None: scope is not a region
-    personal_data: bool  # may read personal data (cases, households, alerts) within the scope
-    writes: bool  # may change cases
-    unmask: bool  # may see full ID numbers on request (audited)
+
+    @property
+    def personal_data(self) -> bool:
+        """May read personal data (cases, households, alerts) within the scope."""
+        return allows(self.name, "read")
+
+    @property
+    def writes(self) -> bool:
+        """May change cases."""
+        return allows(self.name, "case_write")
+
+    @property
+    def unmask(self) -> bool:
+        """May see full ID numbers on request (audited)."""
+        return allows(self.name, "unmask")
 
 
 ROLES: dict[str, Role] = {
-    "village": Role("village", "村级", "village", True, True, True),
-    "township": Role("township", "乡镇", "township", True, True, True),
-    "county": Role("county", "县级", "county", True, True, True),
-    "province": Role("province", "省级(只读)", "province", True, False, False),
-    "department": Role("department", "行业部门", None, False, False, False),
-    "admin": Role("admin", "系统管理员", None, False, False, False),
+    "village": Role("village", "村级", "village"),
+    "township": Role("township", "乡镇", "township"),
+    "county": Role("county", "县级", "county"),
+    "province": Role("province", "省级(只读)", "province"),
+    "department": Role("department", "行业部门", None),
+    "admin": Role("admin", "系统管理员", None),
 }
 
 

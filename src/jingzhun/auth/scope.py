@@ -36,6 +36,18 @@ def region_prefix(principal: Principal) -> str | None:
     return regions.prefix_of(principal.scope, role.level)
 
 
+def region_of(principal: Principal) -> str | None:
+    """The code prefix of the principal's own region (any region role, read-only ones too), else None.
+
+    >>> region_of(Principal(1, "c", "county", "441481000000")), region_of(Principal(2, "a", "admin", "*"))
+    ('441481', None)
+    """
+    role = ROLES.get(principal.role)
+    if role is None or role.level is None:
+        return None
+    return regions.prefix_of(principal.scope, role.level)
+
+
 def in_scope(principal: Principal, region_code: str | None) -> bool:
     """True when ``region_code`` lies inside the principal's region.
 
@@ -79,8 +91,3 @@ def require_role(principal: Principal, *roles: str) -> None:
             f"该操作需要角色 {'/'.join(roles)} / this needs role {' or '.join(roles)}, "
             f"{principal.username} is {principal.role}"
         )
-
-
-def dataset_filter(principal: Principal) -> str | None:
-    """For ledgers: a department sees only its own feed's imports (returns the feed name); others None."""
-    return principal.scope if principal.role == "department" else None

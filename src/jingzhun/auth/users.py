@@ -1,4 +1,4 @@
-"""User accounts: create, list, disable, authenticate with lockout, demo users."""
+"""User accounts: create, list, disable, authenticate (throttled per name and address), demo users."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from jingzhun.auth import tokens
+from jingzhun.auth import throttle, tokens
 from jingzhun.auth.passwords import hash_password, needs_rehash, verify_password
 from jingzhun.auth.roles import ROLES, check_scope
-from jingzhun.errors import AccountLocked, AuthenticationFailed, ConfigError, JingzhunError, NotFound
+from jingzhun.errors import AuthenticationFailed, ConfigError, JingzhunError, NotFound
 from jingzhun.ops.db import OpsStore
 from jingzhun.ops.models import User, utcnow
 from jingzhun.settings import Settings
@@ -81,38 +81,31 @@ def disable_user(session: Session, username: str) -> User:
 
 
 def authenticate(
-    store: OpsStore, username: str, password: str, settings: Settings, now: dt.datetime | None = None
+    store: OpsStore,
+    username: str,
+    password: str,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    client: str | None = None,
 ) -> Principal:
-    """Check a password, counting failures: after ``lockout_attempts`` failures in a row the account is
-    locked for ``lockout_minutes`` (even the right password is refused meanwhile).
+    """Check a password. Too many failures in a row for this name from this ``client`` address make the
+    next try wait (:mod:`jingzhun.auth.throttle`: :class:`~jingzhun.errors.LoginThrottled`, before the
+    password is looked at); unknown names and wrong passwords get the same answer. No account is locked.
 
-    The failure counter is committed before the error is raised.
+    The caller records the outcome in the audit log (``login`` / ``login_failed``), which the throttle reads.
     """
     now = now or utcnow()
     error: AuthenticationFailed | None = None
     principal: Principal | None = None
     with store.session() as session:
-        user = session.scalar(select(User).where(User.username == username).with_for_update())
+        throttle.check(session, username, client, now, settings)
+        user = session.scalar(select(User).where(User.username == username))
         if user is None:
             verify_password(None, password)
             error = AuthenticationFailed("用户名或密码错误 / wrong user name or password")
-        elif user.locked_until is not None and user.locked_until > now:
-            error = AccountLocked(
-                f"账户已锁定至 {user.locked_until:%Y-%m-%d %H:%M} UTC / account locked until "
-                f"{user.locked_until:%Y-%m-%d %H:%M} UTC after {settings.lockout_attempts} failed logins"
-            )
         elif not verify_password(user.password_hash, password):
-            failures = (0 if user.locked_until is not None else user.failed_attempts) + 1
-            user.locked_until = None
-            user.failed_attempts = failures
-            if failures >= settings.lockout_attempts:
-                user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-                error = AccountLocked(
-                    f"连续 {failures} 次登录失败，账户锁定 {settings.lockout_minutes} 分钟 / "
-                    f"{failures} failed logins: account locked for {settings.lockout_minutes} minutes"
-                )
-            else:
-                error = AuthenticationFailed("用户名或密码错误 / wrong user name or password")
+            user.failed_attempts = (user.failed_attempts or 0) + 1
+            error = AuthenticationFailed("用户名或密码错误 / wrong user name or password")
         elif not user.active:
             error = AuthenticationFailed("账户已停用 / this account is disabled")
         else:

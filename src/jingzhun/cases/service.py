@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from jingzhun import vocab
 from jingzhun.audit import Actor, jsonable, record
-from jingzhun.auth import scope
+from jingzhun.auth import permissions, scope
 from jingzhun.auth.users import Principal
 from jingzhun.cases import deadlines, workflow
 from jingzhun.cases.ports import RiskChecks, no_risk_checks
@@ -150,7 +150,8 @@ class CaseService:
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the cases the principal may see, newest first, with the total count; overdue and
-        follow-up flags come from SQL."""
+        follow-up flags come from SQL. Roles that may read no personal data are refused (403)."""
+        permissions.require(principal.role, "read", username=principal.username)
         now = self.clock()
         stmt = scope.scoped_select(self._flagged(now), MonitoringCase.village_code, principal)
         if state:

@@ -23,6 +23,7 @@ from jingzhun.settings import Settings
 from jingzhun.web import timefmt
 from jingzhun.web.errors import install_page_errors
 from jingzhun.web.pages import ROUTERS
+from jingzhun.web.security import SecurityHeaders
 from jingzhun.web.state import WebState
 from jingzhun.web.static_files import CachedStaticFiles
 
@@ -82,6 +83,7 @@ def create_app(
     context.region_names = region_names if region_names is not None else _names(index)
     app.state.jz = context
     app.state.web = WebState(Path(settings.data), index)
+    app.add_middleware(SecurityHeaders, docs_path=f"{PREFIX}/docs")
     install_errors(app)
     install_page_errors(app)
     app.include_router(api_router())

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from jingzhun.api import PREFIX
-from jingzhun.api.errors import status_of
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.errors import AuthenticationFailed, JingzhunError
 from jingzhun.web.views import LoginRequired, render
 
@@ -31,9 +31,9 @@ def install_page_errors(app: FastAPI) -> None:
             return await api_answer(request, exc)
         if isinstance(exc, AuthenticationFailed):
             return await login_required(request, exc)
-        if status_of(exc)[0] == 403:
-            await api_answer(request, exc)  # audits the refusal
-        return render(request, "error.html", status_of(exc)[0], title="出错了", message=str(exc))
+        status, kind = status_of(exc)
+        audit_refusal(request, status, kind, str(exc))
+        return render(request, "error.html", status, title="出错了", message=str(exc))
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(JingzhunError, page_error)

@@ -4,8 +4,6 @@ language, xlsx responses (audited) and the data folder's figures cache."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,18 +15,27 @@ from markupsafe import Markup
 
 from jingzhun import vocab
 from jingzhun.api.context import AppContext
-from jingzhun.api.deps import client_ip, current_principal, get_ctx
+from jingzhun.api.deps import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    CsrfFailed,
+    client_ip,
+    csrf_matches,
+    current_principal,
+    get_ctx,
+    new_csrf_token,
+    set_csrf_cookie,
+)
 from jingzhun.audit import Actor, record
+from jingzhun.auth import permissions
 from jingzhun.auth.roles import ROLES
 from jingzhun.auth.users import Principal
-from jingzhun.errors import AuthenticationFailed, JingzhunError, PermissionDenied
+from jingzhun.errors import AuthenticationFailed, PermissionDenied
 from jingzhun.reports.xlsx import to_xlsx
 from jingzhun.web import i18n, timefmt
 
 HERE = Path(__file__).parent
-CSRF_COOKIE = "jz_csrf"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
 
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,.0f}" if isinstance(v, int | float) else v
@@ -75,10 +82,6 @@ class LoginRequired(Exception):
     """Raised by :func:`page_user` when a page needs a signed-in user; answered by a redirect."""
 
 
-class CsrfFailed(JingzhunError):
-    """A form post without the page's CSRF token."""
-
-
 def lang_of(request: Request) -> str:
     return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
 
@@ -87,23 +90,20 @@ def csrf_token(request: Request) -> str:
     """The CSRF token of this browser (double-submit cookie), created on first use."""
     token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
     if not token:
-        token = secrets.token_urlsafe(24)
+        token = new_csrf_token()
     request.state.csrf = token
     return token
 
 
 async def check_csrf(request: Request) -> None:
     """Refuse a POST whose form field or header does not carry the cookie's CSRF token."""
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else ""
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
-        raise CsrfFailed(
-            "表单已过期，请刷新页面后重试 / missing or wrong CSRF token: reload the page and retry"
-        )
+    if not csrf_matches(request, sent):
+        raise CsrfFailed()
 
 
 def page_user(
@@ -137,11 +137,13 @@ def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
             ("/cases", "案件"),
             ("/reports", "报表"),
         ]
-    if role.writes or principal.role == "admin":
+    if permissions.allows(principal.role, "review"):
         items += [("/review", "比对复核")]
     items += [("/imports", "数据导入"), ("/runs", "监测运行")]
     if role.personal_data:
         items += [("/whatif", "政策模拟")]
+    if permissions.allows(principal.role, "audit"):
+        items += [("/audit", "审计日志")]
     return items
 
 
@@ -205,7 +207,7 @@ def _scope_name(request: Request, user: Principal | None) -> str:
 
 def remember(request: Request, response: Response, token: str, lang: str) -> None:
     if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+        set_csrf_cookie(response, token)
     if request.query_params.get("lang") in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax")
 

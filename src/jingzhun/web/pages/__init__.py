@@ -2,6 +2,7 @@
 
 from jingzhun.web.pages import (
     alerts,
+    audit,
     auth,
     cases,
     dashboard,
@@ -18,5 +19,5 @@ from jingzhun.web.pages import (
 ROUTERS = tuple(
     m.router
     for m in (auth, home, dashboard, households, alerts, cases, review, review_lists, imports, runs, whatif,
-              reports)
+              reports, audit)
 )

@@ -13,12 +13,13 @@ from starlette.responses import Response
 
 from jingzhun import regions, vocab
 from jingzhun.api.deps import Page, all_pages
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.api.routes_alerts import list_alerts, open_from_alert
 from jingzhun.api.routes_households import narrowed_prefix
 from jingzhun.auth import scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
-from jingzhun.errors import JingzhunError
+from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
 from jingzhun.ops.models import CaseAlert, MonitoringCase
 from jingzhun.reports.runs import done_runs
 from jingzhun.reports.sources import ALERT_SORTS, AlertFilters
@@ -276,9 +277,12 @@ def alerts_xlsx(
 
 
 @router.post("/alerts/{alert_id}/case", dependencies=[Csrf])
-def open_case(alert_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+def open_case(request: Request, alert_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     try:
         case = open_from_alert(alert_id, principal, ctx, ip)
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))
         return back("/alerts", err=str(exc))
     return back(f"/cases/{case['id']}", msg=f"已立案 #{case['id']} / case opened")

@@ -13,7 +13,7 @@ from jingzhun.api.routes_auth import sign_in
 from jingzhun.audit import Actor, record
 from jingzhun.auth import tokens
 from jingzhun.auth.users import Principal
-from jingzhun.errors import AccountLocked, AuthenticationFailed
+from jingzhun.errors import AuthenticationFailed, LoginThrottled
 from jingzhun.web.views import Csrf, Ctx, Ip, back, page_user, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,8 +46,12 @@ def login(
 ) -> Response:
     try:
         raw, _, _ = sign_in(ctx, username.strip(), password, ip, kind="session")
-    except AccountLocked:
-        return render(request, "login.html", 423, title="登录", next=_safe_next(next), error="locked")
+    except LoginThrottled as exc:
+        response = render(
+            request, "login.html", 429, title="登录", next=_safe_next(next), error="throttled", wait=exc.retry_after
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except AuthenticationFailed:
         return render(request, "login.html", 401, title="登录", next=_safe_next(next), error="failed")
     response = RedirectResponse(_safe_next(next), status_code=303)

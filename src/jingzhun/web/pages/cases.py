@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
 
-from jingzhun.api.deps import Page
-from jingzhun.api.errors import status_of
+from jingzhun.api.deps import MAX_ROW, Page, RowId
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.api.routes_households import get_household
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import handoff, workflow
@@ -264,16 +264,17 @@ def open_case_by_hand(
             risk_type=risk_type,
             reason=(reason or "").strip(),
         )
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
+        audit_refusal(request, *status_of(exc), str(exc))
         return _new_case_page(request, principal, ctx, ip, household=household, sent=sent, refusal=str(exc))
     _ = i18n.gettext_for(lang_of(request))
     return back(f"/cases/{case['id']}", msg=_("已立案") + f" #{case['id']}")
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
+def case_page(request: Request, case_id: RowId, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     return case_view(request, principal, ctx, ip, case_id)
 
 
@@ -291,7 +292,7 @@ Text = Annotated[str | None, Form()]
 @router.post("/cases/{case_id}/measures", dependencies=[Csrf])
 def add_measure(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
@@ -324,7 +325,7 @@ def add_measure(
 @router.post("/cases/{case_id}/follow-ups", dependencies=[Csrf])
 def add_follow_up(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
@@ -366,33 +367,27 @@ def _submit_case_item(
     """The end of a measure or follow-up form (``form``): field problems beside the fields (422), a refusal
     of the service above the form, else back to the case with ``message`` (formatted with ``values``)."""
     if errors:
+        audit_refusal(request, 422, "invalid", str(errors))
         return case_view(request, principal, ctx, ip, case_id, 422, **{form: typed, f"{form}_errors": errors})
     try:
         store(principal, ip, case_id, **values)
     except JingzhunError as exc:
-        return case_view(
-            request,
-            principal,
-            ctx,
-            ip,
-            case_id,
-            _refusal(exc),
-            **{form: typed},
-            form_error=str(exc),
-            form_for=form,
-        )
+        status = _refusal(exc)
+        audit_refusal(request, status, status_of(exc)[1], str(exc))
+        return case_view(request, principal, ctx, ip, case_id, status, **{form: typed},
+                         form_error=str(exc), form_for=form)
     return back(f"/cases/{case_id}", msg=message.format(**values))
 
 
 @router.post("/cases/{case_id}/transition", dependencies=[Csrf])
 def transition(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
     action: Annotated[str, Form()],
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=1, le=MAX_ROW)],
     reason: Annotated[str | None, Form()] = None,
     findings: Annotated[str | None, Form()] = None,
     authorisation_ref: Annotated[str | None, Form()] = None,
@@ -410,7 +405,10 @@ def transition(
             authorisation_ref=authorisation_ref,
             monitoring_type=monitoring_type or None,
         )
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))  # a refused step is audited like the API's
         return back(f"/cases/{case_id}", err=str(exc))
     _ = i18n.gettext_for(lang_of(request))
     return back(f"/cases/{case_id}", msg=f"{_(workflow.ACTIONS.get(action, action))} → {_(case['state_zh'])}")
@@ -419,19 +417,20 @@ def transition(
 @router.post("/cases/{case_id}/edit", dependencies=[Csrf])
 def edit_case(
     request: Request,
-    case_id: int,
+    case_id: RowId,
     principal: PageUser,
     ctx: Ctx,
     ip: Ip,
-    version: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=1, le=MAX_ROW)],
     risk_type: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Set the case's risk type (风险类型: what the village notice and the dashboard's causes show)."""
     _ = i18n.gettext_for(lang_of(request))
     try:
         ctx.cases.edit(principal, ip, case_id, version, {"risk_type": risk_type or None})
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
-        if isinstance(exc, PermissionDenied | NotFound):
-            raise
+        audit_refusal(request, *status_of(exc), str(exc))
         return back(f"/cases/{case_id}", err=str(exc))
     return back(f"/cases/{case_id}", msg=_("已保存风险类型"))

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.responses import Response
 
-from jingzhun.auth import scope
+from jingzhun.auth import permissions, scope
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import workflow
 from jingzhun.ops.models import ImportRecord, RunRecord
@@ -97,13 +97,15 @@ def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
         if first:
             work = ctx.cases.list_cases(principal, ip, state=CARD_STATES[first], limit=10)[0]
             todo["work_title"], todo["work_href"] = CARD_LABELS[first], _case_link(first)
-    imports = principal.role != "village" and (principal.role != "province")
+    # imports with rejected rows: for the roles that may read rejected rows (not villages)
+    rejects_scope = permissions.scope_for(principal.role, "rejects")
+    imports = rejects_scope is not permissions.Scope.NONE
     rejects: list[dict] = []
     last_run = None
     with ctx.store.session() as session:
         if imports:
             stmt = select(ImportRecord).where(ImportRecord.rows_quarantined > 0)
-            if principal.role == "department":
+            if rejects_scope is permissions.Scope.OWN_FEED:
                 stmt = stmt.where(ImportRecord.dataset == principal.scope)
             records = session.scalars(stmt.order_by(ImportRecord.imported_at.desc()).limit(10)).all()
             rejects = [
@@ -134,6 +136,7 @@ def home(request: Request, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
         work=work,
         rejects=rejects,
         imports=imports,
+        may_rejects=imports,
         last_run=last_run,
         personal=role.personal_data,
         deadline=deadline_view,

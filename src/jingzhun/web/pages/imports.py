@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -14,50 +13,63 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from jingzhun import ids, periods
+from jingzhun import periods
 from jingzhun.api.context import AppContext
 from jingzhun.audit import Actor, record
-from jingzhun.auth.roles import ROLES
+from jingzhun.auth import permissions
+from jingzhun.auth.masking import mask_rejected_row
 from jingzhun.auth.users import Principal
 from jingzhun.catalog import DATASETS
-from jingzhun.errors import NotFound, PermissionDenied
-from jingzhun.ingest import export_rejects, import_files, read_quarantine
+from jingzhun.errors import NotFound
+from jingzhun.ingest import import_files, read_quarantine
 from jingzhun.ingest.api import period_from_path
-from jingzhun.ingest.quarantine import REASON_COLUMN
+from jingzhun.ingest.headers import header_lookup, normalise_header
+from jingzhun.ingest.quarantine import INTERNAL, REASON_COLUMN
 from jingzhun.ops.models import ImportRecord
 from jingzhun.reports.index import REGISTRY
 from jingzhun.web import i18n
 from jingzhun.web.state import web_state
-from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, lang_of, render
+from jingzhun.web.views import Csrf, Ctx, Ip, PageUser, lang_of, render, xlsx_response
 
 router = APIRouter(include_in_schema=False)
 IMPORT_STATUS = {"imported": "已导入", "already_imported": "此前已导入", "failed": "导入失败"}
 #: an upload with files whose month neither their name nor the form gives
 UNDATED = "无法确定以下文件属于哪个月：{files}。请在“期次”中选择这批文件的月份后重新上传。"
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 _SAFE_NAME = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
 
 
 def may_import(principal: Principal) -> bool:
-    return principal.role in ("department", "admin") or ROLES[principal.role].writes
+    return permissions.allows(principal.role, "import")
 
 
 def _ledger(ctx: AppContext, principal: Principal) -> list[ImportRecord]:
+    permissions.require(principal.role, "ledgers", username=principal.username)
     stmt = select(ImportRecord).order_by(ImportRecord.imported_at.desc()).limit(100)
-    if principal.role == "department":
+    if permissions.scope_for(principal.role, "ledgers") is permissions.Scope.OWN_FEED:
         stmt = stmt.where(ImportRecord.dataset == principal.scope)
     with ctx.store.session() as session:
         return list(session.scalars(stmt).all())
 
 
-def _mask_cell(value: object) -> object:
-    """ID numbers in rejected rows are shown masked.
-
-    >>> _mask_cell("11010519491231002X"), _mask_cell("张三")
-    ('1101**********002X', '张三')
-    """
-    return ids.mask(value) if isinstance(value, str) and _ID_LIKE.match(value.strip()) else value
+def masked_rejects(root: Path, rec: ImportRecord) -> tuple[list[str], list[dict[str, object]]]:
+    """The rejected rows of an import (columns as in the file, then 错误原因), masked for everyone."""
+    rows = read_quarantine(root, rec.id)
+    columns = [c for c in (rows[0].keys() if rows else []) if c not in INTERNAL]
+    id_columns, private = set(), set()
+    if rec.dataset in DATASETS:
+        ds = DATASETS[rec.dataset]
+        lookup = header_lookup(ds)
+        for column in columns:
+            name = lookup.get(normalise_header(column))
+            found = ds.field(name) if name else None
+            if found is not None and found.type == "id_number":
+                id_columns.add(column)
+            elif found is not None and found.pii:
+                private.add(column)
+    if REASON_COLUMN in columns:  # the reasons last, as in the file sent back
+        columns = [c for c in columns if c != REASON_COLUMN] + [REASON_COLUMN]
+    return columns, [mask_rejected_row(r, id_columns, private) for r in rows]
 
 
 def _t(lang: str, text: str, **values: str) -> str:
@@ -85,6 +97,7 @@ def _page(
         datasets={n: d for n, d in DATASETS.items() if d.kind != "reference"},
         import_status=IMPORT_STATUS,
         may_import=may_import(principal),
+        may_rejects=permissions.allows(principal.role, "rejects"),
         chosen=chosen or "",
         suggested=_next_period(ledger),
         upload_error=error,
@@ -114,9 +127,9 @@ async def upload(
     dataset: Annotated[str | None, Form()] = None,
     period: Annotated[str | None, Form()] = None,
 ) -> Response:
-    if not may_import(principal):
-        raise PermissionDenied(f"角色 {principal.role} 不能导入数据 / role {principal.role} may not import")
-    if principal.role == "department":
+    if permissions.require(principal.role, "import", username=principal.username) is permissions.Scope.OWN_FEED:
+        # a department uploads its own feed only: another dataset named in the form is refused
+        permissions.require(principal.role, "import", feed=dataset or principal.scope, own=principal.scope)
         dataset = principal.scope
     root = web_state(request).data
     folder = root / "uploads" / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -185,54 +198,47 @@ async def upload(
 
 
 def _allowed(ctx: AppContext, principal: Principal, import_id: str) -> ImportRecord:
+    permissions.require(principal.role, "rejects", username=principal.username)
     with ctx.store.session() as session:
         rec = session.get(ImportRecord, import_id)
     if rec is None:
         raise NotFound(f"导入记录 {import_id} 不存在 / no import {import_id}")
-    if principal.role == "department" and rec.dataset != principal.scope:
-        raise PermissionDenied(
-            f"只能查看本部门的导入 / department {principal.scope} sees its own imports only"
-        )
-    if not may_import(principal):
-        raise PermissionDenied(
-            f"角色 {principal.role} 不能查看退回数据 / role {principal.role} may not see rejects"
-        )
+    permissions.require(principal.role, "rejects", feed=rec.dataset, own=principal.scope)
     return rec
 
 
 @router.get("/imports/{import_id}")
-def import_page(request: Request, import_id: str, principal: PageUser, ctx: Ctx) -> Response:
+def import_page(request: Request, import_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     rec = _allowed(ctx, principal, import_id)
-    rows = read_quarantine(web_state(request).data, import_id)[:200]
-    columns = [c for c in (rows[0].keys() if rows else []) if not c.startswith("_")]
+    columns, rows = masked_rejects(web_state(request).data, rec)
     if lang_of(request) == "en":  # the reason in English; the headers are the sender's own
         columns = [c for c in columns if c != REASON_COLUMN] + ["_reasons_en"]
-    rows = [{k: _mask_cell(v) for k, v in r.items()} for r in rows]
-    return render(request, "import.html", title=f"导入 {rec.file_name}", rec=rec, rows=rows, columns=columns)
+    with ctx.store.session() as session:
+        record(
+            session,
+            Actor(principal.username, principal.role, ip),
+            "view",
+            "import",
+            import_id,
+            at=ctx.now(),
+            details={"what": "rejects", "rows": min(len(rows), 200)},
+        )
+    return render(
+        request, "import.html", title=f"导入 {rec.file_name}", rec=rec, rows=rows[:200], columns=columns
+    )
 
 
 @router.get("/imports/{import_id}/rejects.xlsx")
 def rejects_xlsx(request: Request, import_id: str, principal: PageUser, ctx: Ctx, ip: Ip) -> Response:
     rec = _allowed(ctx, principal, import_id)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "rejects.xlsx"
-        n = export_rejects(web_state(request).data, import_id, out)
-        body = out.read_bytes()
-    with ctx.store.session() as session:
-        record(
-            session,
-            Actor(principal.username, principal.role, ip),
-            "export",
-            "import",
-            import_id,
-            at=ctx.now(),
-            details={"rows": n, "what": "rejects"},
-        )
-    name = f"退回数据-{Path(rec.file_name).stem}.xlsx"
-    from urllib.parse import quote
-
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    columns, rows = masked_rejects(web_state(request).data, rec)
+    return xlsx_response(
+        ctx,
+        principal,
+        ip,
+        f"退回数据-{Path(rec.file_name).stem}",
+        [(c, c) for c in columns],
+        rows,
+        "import",
+        details={"what": "rejects", "import_id": import_id, "masked": True},
     )

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.api.routes_households import narrowed_prefix
 from jingzhun.audit import Actor, record
-from jingzhun.auth import scope
-from jingzhun.errors import JingzhunError, NotFound
+from jingzhun.auth import permissions, scope
+from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
 from jingzhun.link import decide
 from jingzhun.ops.models import LinkDecision
 from jingzhun.reports import data
@@ -69,7 +70,7 @@ def review(request: Request, principal: PageUser, ctx: Ctx) -> Response:
         run_id=run_id,
         items=items,
         sides=SIDES,
-        writes=scope.ROLES[principal.role].writes,
+        writes=permissions.allows(principal.role, "review"),
     )
 
 
@@ -85,6 +86,7 @@ def review_decide(
     decision: Annotated[str, Form()],
     note: Annotated[str | None, Form()] = None,
 ) -> Response:
+    permissions.require(principal.role, "review", username=principal.username)
     try:
         _, items = queue(request, ctx, principal, limit=100000)
         row = next(
@@ -118,6 +120,9 @@ def review_decide(
                 at=ctx.now(),
                 details={"person_id": person_id, "note": note},
             )
+    except (PermissionDenied, NotFound):
+        raise  # a refusal of access: the error page (403/404), audited
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))
         return back("/review", err=str(exc))
     return back("/review", msg=("已确认为同一人 / accepted" if decision == "accept" else "已否定 / rejected"))

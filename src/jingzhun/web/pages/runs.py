@@ -10,16 +10,16 @@ import subprocess
 import sys
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
 from jingzhun import periods
 from jingzhun.api.context import AppContext
 from jingzhun.audit import Actor, record
-from jingzhun.auth.roles import ROLES
+from jingzhun.auth import permissions
 from jingzhun.auth.users import Principal
-from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
+from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.pipeline import STAGES
 from jingzhun.reports.data import latest_period
@@ -70,7 +70,7 @@ def why_not_run(ctx: AppContext, period: str, lang: str) -> str | None:
 
 
 def may_run(principal: Principal) -> bool:
-    return principal.role == "admin" or ROLES[principal.role].writes
+    return permissions.allows(principal.role, "run")
 
 
 @router.get("/runs")
@@ -102,10 +102,7 @@ def runs(request: Request, principal: PageUser, ctx: Ctx, period: str | None = N
 def start_run(
     request: Request, principal: PageUser, ctx: Ctx, ip: Ip, period: Annotated[str, Form()]
 ) -> Response:
-    if not may_run(principal):
-        raise PermissionDenied(
-            f"角色 {principal.role} 不能启动运行 / role {principal.role} may not start runs"
-        )
+    permissions.require(principal.role, "run", username=principal.username)
     lang = lang_of(request)
     try:
         periods.check(period)
@@ -129,7 +126,7 @@ def start_run(
         cwd=os.getcwd(),
     )
     log.close()
-    state.workers.append(proc)
+    state.watch(proc)
     with ctx.store.session() as session:
         record(
             session,
@@ -153,18 +150,32 @@ def _latest_since(ctx: AppContext, period: str, since: dt.datetime) -> RunRecord
         ).first()
 
 
+#: the ``since`` stamp of a run started here (also the name of its log file): nothing else is accepted
+Stamp = Annotated[str, Query(pattern=r"^\d{8}T\d{6,12}$", max_length=21)]
+Pid = Annotated[int, Query(ge=0, le=2**31 - 1)]
+
+
 def _since(stamp: str) -> dt.datetime:
-    return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%f") - dt.timedelta(seconds=2)
+    """The start time a ``since`` stamp stands for (2 s earlier: clocks of processes differ).
+
+    >>> _since("20260301T080000000000").isoformat()
+    '2026-03-01T07:59:58'
+    """
+    try:
+        return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%f") - dt.timedelta(seconds=2)
+    except ValueError:
+        raise JingzhunError(f"since={stamp!r} 不是运行的开始时间 / is not the start stamp of a run") from None
 
 
 @router.get("/runs/watch")
-def watch(request: Request, principal: PageUser, period: str, since: str, pid: int = 0) -> Response:
+def watch(request: Request, principal: PageUser, period: str, since: Stamp, pid: Pid = 0) -> Response:
+    _since(since)
     return render(request, "run_watch.html", title="监测运行", period=period, since=since, pid=pid)
 
 
 @router.get("/runs/progress")
 def progress(
-    request: Request, principal: PageUser, ctx: Ctx, period: str, since: str, pid: int = 0
+    request: Request, principal: PageUser, ctx: Ctx, period: str, since: Stamp, pid: Pid = 0
 ) -> Response:
     """The htmx fragment: the run's stages so far; polling stops once the run has finished."""
     state = web_state(request)

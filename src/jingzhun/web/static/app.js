@@ -12,6 +12,11 @@
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }
+  // Buttons marked data-print print the page (no inline onclick: the Content-Security-Policy forbids it).
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest ? e.target.closest("[data-print]") : null;
+    if (el) { e.preventDefault(); window.print(); }
+  });
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSwap", function (e) { draw(e.target); });
 })();
