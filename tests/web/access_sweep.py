@@ -103,6 +103,7 @@ def _step(user: str) -> str:
     return "county_confirm" if USERS[user][0] == "county" else "close"
 
 
+NO_LIST = "0" * 16  # an uploaded review list that does not exist: an allowed user gets 404
 STALE = 10_000  # a version no case has: an allowed write ends in 409 and changes nothing
 MEASURE = {"measure_type": "产业", "helper": "王", "start_date": "2026-03-01"}
 FOLLOW_UP = {"visit_date": "2025-01-01", "visitor": "王", "findings": "正常"}
@@ -160,7 +161,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/cases/{case_id}/transition", "case_write", "region",
              _page("POST", "/cases/{case}/transition",
                    lambda sw, t, u: {"action": _step(u), "version": str(STALE), "reason": "x"})),
+    Endpoint("GET", "/cases/new", "case_write", "none", _page("GET", "/cases/new")),
+    Endpoint("POST", "/cases/new", "case_write", "region",  # no channel: an allowed user gets 422
+             _page("POST", "/cases/new", lambda sw, t, u: {"household": HOUSEHOLD[t], "channel": "",
+                                                           "risk_type": "因病", "reason": "x"})),
+    Endpoint("POST", "/cases/{case_id}/edit", "case_write", "region",
+             _page("POST", "/cases/{case}/edit", lambda sw, t, u: {"version": str(STALE), "risk_type": "因病"})),
     Endpoint("GET", "/review", "read", "none", _page("GET", "/review")),
+    Endpoint("GET", "/review/lists", "review", "none", _page("GET", "/review/lists")),
+    Endpoint("POST", "/review/lists", "review", "none", _page("POST", "/review/lists")),
+    Endpoint("GET", "/review/lists/{key}", "review", "none", _page("GET", f"/review/lists/{NO_LIST}")),
+    Endpoint("POST", "/review/lists/{key}/decide", "review", "none",
+             _page("POST", f"/review/lists/{NO_LIST}/decide",
+                   lambda sw, t, u: {"fingerprint": "x", "left_id": "x", "decision": "reject"})),
+    Endpoint("GET", "/favicon.ico", None, "none", _page("GET", "/favicon.ico")),
     Endpoint("POST", "/review/decide", "review", "region",
              _page("POST", "/review/decide", lambda sw, t, u: sw.review_form(t))),
     Endpoint("GET", "/imports", "ledgers", "none", _page("GET", "/imports")),

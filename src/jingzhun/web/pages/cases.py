@@ -14,6 +14,7 @@ from starlette.responses import Response
 from jingzhun.api.deps import MAX_ROW, Page, RowId
 from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.api.routes_households import get_household
+from jingzhun.auth import permissions
 from jingzhun.auth.roles import ROLES
 from jingzhun.cases import handoff, workflow
 from jingzhun.cases.service import OPENING_ROLES
@@ -200,6 +201,7 @@ def case_view(
 def new_case_form(
     request: Request, principal: PageUser, ctx: Ctx, ip: Ip, household: str | None = None
 ) -> Response:
+    permissions.require(principal.role, "case_write", username=principal.username)
     return _new_case_page(request, principal, ctx, ip, household=household)
 
 
@@ -242,6 +244,7 @@ def open_case_by_hand(
 ) -> Response:
     """Open a case from 农户自主申报 (a household's own application) or 基层干部排查 (a cadre's
     screening): a household, the channel, the risk type and what was reported."""
+    permissions.require(principal.role, "case_write", username=principal.username)
     sent = {"channel": channel, "risk_type": risk_type, "reason": reason}
     errors = {}
     if channel not in ("self_report", "cadre_screening"):

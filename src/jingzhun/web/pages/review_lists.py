@@ -16,9 +16,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from jingzhun.api.errors import audit_refusal, status_of
 from jingzhun.audit import Actor, record
-from jingzhun.auth.roles import ROLES
-from jingzhun.errors import JingzhunError, NotFound, PermissionDenied
+from jingzhun.auth import permissions
+from jingzhun.errors import JingzhunError, NotFound
 from jingzhun.ids import mask
 from jingzhun.link import decide
 from jingzhun.link.explain import pair_chart_options, read_review
@@ -33,8 +34,13 @@ _ID_LIKE = re.compile(r"^[0-9]{6}(?:[0-9]{9}|[0-9]{11}[0-9Xx])$")
 
 
 def _may_decide(principal: Any) -> bool:
-    role = ROLES[principal.role]
-    return role.writes and role.personal_data
+    return permissions.allows(principal.role, "review")
+
+
+def _require(principal: Any) -> None:
+    """Lists of people compared are personal data: the roles that may review linkage (the matrix's
+    ``review``) read and decide them; others are refused (403, audited)."""
+    permissions.require(principal.role, "review", username=principal.username)
 
 
 def _folder(request: Request) -> Any:
@@ -64,6 +70,7 @@ def _pending(ctx: Any, key_path: Any) -> list[dict[str, Any]]:
 
 @router.get("/review/lists")
 def lists(request: Request, principal: PageUser) -> Response:
+    _require(principal)
     folder = _folder(request)
     found = sorted(folder.glob("*.xlsx"), key=lambda p: p.stat().st_mtime, reverse=True) if folder.exists() else []
     return render(request, "review_lists.html", title="名单比对复核", key=None, pairs=None,
@@ -72,9 +79,10 @@ def lists(request: Request, principal: PageUser) -> Response:
 
 @router.post("/review/lists", dependencies=[Csrf])
 async def upload(request: Request, principal: PageUser, ctx: Ctx, ip: Ip,
-                 workbook: Annotated[UploadFile, File()]) -> Response:
-    if not _may_decide(principal):
-        raise PermissionDenied(f"角色 {principal.role} 不能复核 / role {principal.role} may not review")
+                 workbook: Annotated[UploadFile | None, File()] = None) -> Response:
+    _require(principal)
+    if workbook is None:
+        return back("/review/lists", err="请选择 jingzhun link 生成的比对结果工作簿 / choose the workbook written by jingzhun link")
     body = await workbook.read()
     key = hashlib.sha256(body).hexdigest()[:16]
     target = _folder(request) / f"{key}.xlsx"
@@ -94,6 +102,7 @@ async def upload(request: Request, principal: PageUser, ctx: Ctx, ip: Ip,
 
 @router.get("/review/lists/{key}")
 def pairs(request: Request, principal: PageUser, ctx: Ctx, key: str) -> Response:
+    _require(principal)
     path = _folder(request) / f"{key}.xlsx"
     if not _KEY.match(key) or not path.exists():
         raise NotFound(f"复核名单 {key} 不存在 / no uploaded review list {key}")
@@ -106,12 +115,11 @@ def decide_pair(request: Request, principal: PageUser, ctx: Ctx, ip: Ip, key: st
                 fingerprint: Annotated[str, Form()], left_id: Annotated[str, Form()],
                 decision: Annotated[str, Form()], note: Annotated[str | None, Form()] = None) -> Response:
     url = f"/review/lists/{key}"
+    _require(principal)
+    path = _folder(request) / f"{key}.xlsx"
+    if not _KEY.match(key) or not path.exists():
+        raise NotFound(f"复核名单 {key} 不存在 / no uploaded review list {key}")
     try:
-        if not _may_decide(principal):
-            raise PermissionDenied(f"角色 {principal.role} 不能复核 / role {principal.role} may not review")
-        path = _folder(request) / f"{key}.xlsx"
-        if not _KEY.match(key) or not path.exists():
-            raise NotFound(f"复核名单 {key} 不存在 / no uploaded review list {key}")
         pair = next((p for p in _pending(ctx, path) if (p["fingerprint"], p["left_id"]) == (fingerprint, left_id)),
                     None)
         if pair is None:
@@ -123,5 +131,6 @@ def decide_pair(request: Request, principal: PageUser, ctx: Ctx, ip: Ip, key: st
                    f"{pair['list']}:{fingerprint}"[:80], at=ctx.now(),
                    details={"left_id": left_id, "right_id": pair["right_id"], "note": note})
     except JingzhunError as exc:
+        audit_refusal(request, *status_of(exc), str(exc))
         return back(url, err=str(exc))
     return back(url, msg=("已确认为同一人 / accepted" if decision == "accept" else "已否定 / rejected"))
