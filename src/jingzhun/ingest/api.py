@@ -278,6 +278,9 @@ def import_file(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     content_hash = file_hash(path)
+    if sheet is not None:
+        # one sheet named out of a workbook: that sheet of this content is what was imported
+        content_hash = hashlib.sha256(f"{content_hash}\0sheet\0{sheet}".encode()).hexdigest()
     seconds["hash"] = time.perf_counter() - started
     store = ledger.store_for(folder.root)
     try:

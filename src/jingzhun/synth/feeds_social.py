@@ -146,7 +146,7 @@ def _births(ctx: Ctx, mothers: np.ndarray, start: np.datetime64) -> FeedChunk:
     hh = p["hh"][mothers]
     sex = rng.integers(0, 2, k)
     birth = days_in(rng, start, k)
-    seq = rng.integers(0, 500, k) * 2 + (sex == 0)
+    seq = people.sequence_numbers(rng.integers(0, 500, k), sex)
     ids = id_numbers(np.full(k, pop.county_code6), birth, seq)
     surname = np.where(hh >= 0, h["surname"][np.where(hh >= 0, hh, 0)], people.surnames(rng, k))
     name = people.full_names(rng, surname, sex, birth)
