@@ -8,7 +8,7 @@ DEMO_DATA ?= jingzhun-data
 DEMO_PERSONS ?= 200000
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
-.PHONY: install demo test test-fast sysdeps bench lint check clean
+.PHONY: install demo test test-fast sysdeps bench harden lint check clean
 
 $(UV):
 	python3 -m venv .tools
@@ -40,6 +40,11 @@ test-fast: install
 
 bench: install
 	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+# Hostile files, fuzzing and kill -9 (minutes); each script writes its section of docs/RELIABILITY.md.
+# Quick variants of the same checks run in `make test`.
+harden: install
+	for f in bench/harden/*.py; do $(PY) $$f || exit 1; done
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -634,43 +634,14 @@ def verify(h: Hostile, data_root: Path) -> list[tuple[str, str]]:
 PROBLEM_KINDS = ("crash", "wrong_accept", "lost_rows", "corruption", "bad_refusal", "bad_reason")
 
 
-def verify_isolated(h: Hostile, data_root: Path, timeout_s: float = 120.0) -> list[tuple[str, str]]:
+def verify_isolated(h: Hostile, data_root: Path, timeout_s: float = 300.0) -> list[tuple[str, str]]:
     """:func:`verify` in a forked child process, so that a reader that aborts the process (or runs
-    away with memory) is counted as a crash instead of ending the run."""
-    import os
-    import select
-    import signal
-    import time
+    away with memory or time) is counted as a crash instead of ending the run."""
+    from tests.ingest.isolate import in_child
 
     import jingzhun.ingest  # noqa: F401  (loaded once in the parent, not in every child)
 
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_end)
-        try:
-            payload = json.dumps(verify(h, data_root), ensure_ascii=False, default=str).encode()
-        except BaseException as exc:  # reported, never raised in the child
-            payload = json.dumps([("crash", f"{type(exc).__name__}: {exc}")]).encode()
-        with os.fdopen(write_end, "wb") as f:
-            f.write(payload)
-        os._exit(0)
-    os.close(write_end)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    with os.fdopen(read_end, "rb") as f:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([f], [], [], 1.0)
-            if ready:
-                chunk = os.read(f.fileno(), 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        else:
-            os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        return [("crash", f"the import process died (signal {os.WTERMSIG(status)})")]
-    if not chunks:
-        return [("crash", "the import process exited without an answer")]
-    return [tuple(p) for p in json.loads(b"".join(chunks))]  # type: ignore[misc]
+    answer = in_child(lambda: verify(h, data_root), timeout_s)
+    if "ok" in answer:
+        return [(str(k), str(d)) for k, d in answer["ok"]]
+    return [("crash", answer.get("crash") or answer.get("error") or "no answer")]
