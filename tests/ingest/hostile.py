@@ -481,7 +481,7 @@ def _oversized(out: Path, rng: random.Random, seed: int) -> Iterator[Hostile]:
 
 
 def _encodings(out: Path, rng: random.Random, seed: int) -> Iterator[Hostile]:
-    """GB18030 whose first MiB is ASCII; UTF-16 with and without a BOM."""
+    """GB18030 whose first MiB is ASCII; UTF-8 with a few damaged bytes; UTF-16 with and without a BOM."""
     header = ["household_id", "year", "wage_income"]
     rows = []
     for i in range(20_000 + rng.randrange(5_000)):
@@ -498,6 +498,13 @@ def _encodings(out: Path, rng: random.Random, seed: int) -> Iterator[Hostile]:
     yield Hostile(path, "encoding/gbk_late", "income", None, rows)
     ids = synthetic_ids(rng, 6)
     rows = [claim_row(rng, seed * 1000 + i, idn, i + 2) for i, idn in enumerate(ids)]
+    path = write_csv(out / f"damaged-utf8-{seed}.csv", CLAIM_HEADER, rows)
+    data = path.read_bytes()
+    lines = data.split(b"\r\n")
+    broken = rng.randrange(1, len(rows) + 1)
+    lines[broken] = lines[broken].replace(str(rows[broken - 1].cells[1]).encode(), b"\xe6\x82\xa3\xff\xfe")
+    path.write_bytes(b"\r\n".join(lines))
+    yield Hostile(path, "encoding/damaged_utf8", refused=(f"第 {broken + 1} 行", f"line {broken + 1}"))
     encoding = ["utf-16", "utf-16-le", "utf-16-be"][seed % 3]
     yield Hostile(
         write_csv(out / f"{encoding}-{seed}.csv", CLAIM_HEADER, rows, encoding),

@@ -347,7 +347,7 @@ def error_sql(f: Field, t: str, v: str, r: str | None = None, numeric_flag: str 
     numbers in xlsx) is a boolean column saying the cell was stored as a number.
     """
     required = code("required") if f.required else "NULL"
-    if f.type == "id_number":
+    if f.type == "id_number" and r is not None:
         flag = f"WHEN {numeric_flag} THEN {code('id_scientific_notation')} " if numeric_flag else ""
         return f"CASE WHEN {t} IS NULL THEN {required} {flag}WHEN {r} IS NOT NULL THEN {id_rule_sql(r)} END"
     if f.type == "string":

@@ -188,7 +188,7 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
     byte zero), else UTF-8 when *every* byte of the file decodes as UTF-8, else GB18030 (which the
     transcoding checks in full), else what charset-normalizer finds in the sample."""
     if sample.startswith(b"\xef\xbb\xbf"):
-        return _whole_file_utf8(path) or "gb18030"
+        return _whole_file_utf8(path) or _damaged_utf8(path, bom=True)
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     head = sample[:4096]
@@ -202,6 +202,7 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
     found = _whole_file_utf8(path)
     if found:
         return found
+    _damaged_utf8(path)
     try:
         codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
         return "gb18030"
@@ -215,6 +216,34 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
             path, "无法识别文件编码", "unreadable text encoding", hint="save the file as UTF-8 or GB18030 CSV"
         )
     return str(best.encoding)
+
+
+def _damaged_utf8(path: Path, bom: bool = False) -> str:
+    """For a file that is not entirely UTF-8: raise when it is UTF-8 text with a few damaged bytes
+    (many valid multi-byte characters, few invalid sequences, or a UTF-8 BOM), naming the line of the
+    first bad byte, rather than reading every Chinese character in it as GB18030 (which would store
+    garbled names). Returns ``"gb18030"`` otherwise."""
+    good = bad = 0
+    first_line: int | None = None
+    lines = 1
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with path.open("rb") as f:
+        while chunk := f.read(TRANSCODE_CHUNK):
+            text = decoder.decode(chunk)
+            errors = text.count("\ufffd")
+            if errors and first_line is None:
+                first_line = lines + text.count("\n", 0, text.index("\ufffd"))
+            lines += text.count("\n")
+            bad += errors
+            good += len(text) - len(text.encode("ascii", "ignore").decode()) - errors
+    if bom or good >= 10 * bad:
+        raise file_error(
+            path,
+            f"文件是 UTF-8 编码，但第 {first_line} 行有无法解码的字节（共 {bad} 处）",
+            f"the file is UTF-8 but line {first_line} holds bytes that are not UTF-8 ({bad} in all)",
+            hint="the file was damaged or two encodings were mixed: export it again as UTF-8",
+        )
+    return "gb18030"
 
 
 def _whole_file_utf8(path: Path) -> str | None:
@@ -572,7 +601,7 @@ def _xls_sheets(con: duckdb.DuckDBPyConnection, path: Path, wanted: str | None) 
         book = pc.CalamineWorkbook.from_path(str(path))
     except Exception as exc:
         raise file_error(path, "不是有效的 Excel 文件", "not a valid Excel file", hint=str(exc)) from None
-    visible = {m.name: str(m.visible).lower().endswith("visible") for m in book.sheets_metadata}
+    visible = {m.name: m.visible == pc.SheetVisibleEnum.Visible for m in book.sheets_metadata}
     _check_wanted(path, wanted, list(book.sheet_names))
     for sheet_name in book.sheet_names:
         if (wanted is not None and sheet_name != wanted) or (wanted is None and not visible.get(sheet_name, True)):
