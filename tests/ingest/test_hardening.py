@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests.ingest import hostile
 from tests.ingest.hostile import FLAVOURS, KINDS, generate, verify_isolated, write_xlsx
 from tests.ingest.kill9 import prepare, trial
 
@@ -18,7 +19,11 @@ from jingzhun.ingest.readers import SheetScan, numeric_cells_by_column, workbook
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_hostile_files_are_accepted_exactly_quarantined_or_refused(tmp_path: Path, kind: str) -> None:
-    files = generate(tmp_path / "files", range(1), (kind,))
+    hostile.QUICK[0] = True
+    try:
+        files = generate(tmp_path / "files", range(1), (kind,))[:3]
+    finally:
+        hostile.QUICK[0] = False
     assert files
     problems = {h.path.name: verify_isolated(h, tmp_path / "data") for h in files}
     assert {name: p for name, p in problems.items() if p} == {}
