@@ -824,25 +824,37 @@ def _is_canonical(head: bytes) -> bool:
     return cells == head.count(b'<c r="') and rows == head.count(b'<row r="')
 
 
+# one pass each (both start with a literal, which Python's re searches fast): row tags, and column refs
+# of two or more letters ("" for an attribute written with spaces around "=", which the fast forms miss)
+_ROW_TAG = re.compile(rb'<row\b(?: r="(\d+)")?')
+_WIDE_OR_SPACED = re.compile(rb'r(?:="([A-Z]{2,})\d|\s+=|=\s)')
 _ROW_REF = re.compile(rb"<(?:\w{1,16}:)?row\s[^>]*?\br\s*=\s*[\"'](\d+)")
-_WIDE_REF = re.compile(rb"\sr\s*=\s*[\"']([A-Z]{2,})\d")
+_FAR_WIDE = re.compile(rb"\sr\s*=\s*[\"']([A-Z]{2,})\d")
 
 
 def _far_corner(path: Path, xml: str) -> tuple[int, int]:
-    """(last row, last column index) of the sheet's range, for the common shape: the largest row
-    number of a ``<row r=...>`` (plus the rows written without one) and the largest column of a cell
-    ref with two or more letters (25, column Z, when there is none), by C-speed regular expressions."""
+    """(last row, last column index) of the sheet's range: the largest row number of a ``<row r=...>``
+    (plus the rows written without one) and the largest column of a cell ref with two or more letters
+    (25, column Z, when there is none). A chunk in the common shape costs two regular expressions that
+    start with a literal; a chunk with prefixed rows or spaces around ``=`` takes general ones."""
     last_row, last_col, bare_rows = 0, 25, 0
     with zipfile.ZipFile(path) as z, z.open(xml) as f:
         tail = b""
         while chunk := f.read(1 << 24):
             data = tail + chunk
             cut = data.rfind(b">") + 1
-            rows = _ROW_REF.findall(data, 0, cut)
+            tags = _ROW_TAG.findall(data, 0, cut)
+            refs = _WIDE_OR_SPACED.findall(data, 0, cut)
+            if data.find(b":row", 0, cut) >= 0 or b"" in refs:
+                rows = [int(r) for r in _ROW_REF.findall(data, 0, cut)]
+                bare_rows += max(0, len(tags) - len(rows))
+                refs = _FAR_WIDE.findall(data, 0, cut)
+            else:
+                rows = [int(r) for r in tags if r]
+                bare_rows += len(tags) - len(rows)
             if rows:
-                last_row = max(last_row, max(map(int, rows)))
-            bare_rows += data.count(b"<row>", 0, cut)
-            wide = set(_WIDE_REF.findall(data, 0, cut))
+                last_row = max(last_row, max(rows))
+            wide = set(refs)
             if wide:
                 last_col = max(last_col, max(col_index(w.decode()) for w in wide))
             tail = data[cut:]
