@@ -377,8 +377,16 @@ def _csv_sheet(con: duckdb.DuckDBPyConnection, path: Path, workdir: Path) -> Raw
     return _csv_open(con, path, source, width, width + SPARE_COLUMNS, settings)
 
 
-# a physical line with an odd number of double quotes: a quoted cell starts or ends on it
-_ODD_QUOTES = re.compile(rb'(?m)^[^"\n]*"(?:[^"\n]*"[^"\n]*")*[^"\n]*$')
+def _odd_quote_line(data: bytes, cut: int) -> bool:
+    """Whether a line of ``data[:cut]`` (whole lines) holds an odd number of double quotes: a quoted
+    cell starts or ends on it. Vectorised: each quote's line is found by a binary search among the
+    line breaks."""
+    if cut <= 0 or data.find(b'"', 0, cut) < 0:
+        return False
+    arr = np.frombuffer(data, dtype=np.uint8, count=cut)
+    quotes = np.flatnonzero(arr == 34)
+    lines = np.searchsorted(np.flatnonzero(arr == 10), quotes)
+    return bool((np.bincount(lines) % 2).any())
 
 
 def check_quotes(path: Path, source: Path, delim: str, width: int) -> None:
@@ -397,11 +405,9 @@ def check_quotes(path: Path, source: Path, delim: str, width: int) -> None:
             quotes += chunk.count(b'"')
             data = tail + chunk
             cut = data.rfind(b"\n") + 1
-            if b'"' in data[:cut] and _ODD_QUOTES.search(data, 0, max(cut - 1, 0)):
-                suspicious = True
+            suspicious = suspicious or _odd_quote_line(data, cut)
             tail = data[cut:]
-        if b'"' in tail and _ODD_QUOTES.search(tail):
-            suspicious = True
+        suspicious = suspicious or _odd_quote_line(tail + b"\n", len(tail) + 1)
     if not suspicious:
         return
     many = max(1, width - 1)
