@@ -64,3 +64,34 @@ def test_a_far_cell_is_refused_before_the_reader_allocates_the_grid(tmp_path: Pa
     with pytest.raises(FileLevelError, match="XFD1048576") as err:
         import_file(tmp_path / "data", path, period="2025-01")
     assert "Sheet1" in str(err.value) and "delete the empty rows" in str(err.value)
+
+
+def test_files_without_a_ledger_row_are_never_listed(tmp_path: Path) -> None:
+    from tests.ingest.helpers import CLAIM_HEADER, claim_rows, write_csv
+
+    from jingzhun.ingest import current_files
+    from jingzhun.reports.data import periods_of
+
+    data = tmp_path / "data"
+    import_file(data, write_csv(tmp_path / "c.csv", [CLAIM_HEADER, *claim_rows(3)]), period="2025-01")
+    orphan = data / "datasets" / "medical_claim" / "period=2025-02" / "imp-20250101T000000-deadbeef.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes((current_files(data, "medical_claim", "2025-01")[0]).read_bytes())
+    assert periods_of(data, "medical_claim") == ["2025-01"]
+    assert orphan not in current_files(data, "medical_claim", "2025-02")
+
+
+def test_a_killed_imports_work_folder_is_swept(tmp_path: Path) -> None:
+    import os
+
+    from jingzhun.ingest.api import sweep_work_folders, work_folder
+
+    data = tmp_path / "data"
+    gone = data / "tmp" / "ingest-999999999-0badc0de"  # no such process
+    gone.mkdir(parents=True)
+    (gone / "utf8.csv").write_bytes(b"x" * 1000)
+    with work_folder(data) as mine:
+        assert mine.parent == data / "tmp" and mine.name.startswith(f"ingest-{os.getpid()}-")
+        assert sweep_work_folders(data) == [gone]  # the live process's folder is kept
+        assert mine.exists()
+    assert not mine.exists() and not gone.exists()
