@@ -588,7 +588,8 @@ def verify(h: Hostile, data_root: Path) -> list[tuple[str, str]]:
         return problems
     con = duckdb.connect()
     own = data_root / "datasets" / (result.dataset or "") / f"period={PERIOD}" / f"{result.import_id}.parquet"
-    if own not in current_files(data_root, result.dataset or "", PERIOD):
+    # (a registry extract whose rows were all rejected never replaces the current one)
+    if result.rows_accepted and own not in current_files(data_root, result.dataset or "", PERIOD):
         problems.append(("lost_rows", f"the import's file {own.name} is not among the current files"))
     accepted: dict[int, dict] = {}
     if own.exists():

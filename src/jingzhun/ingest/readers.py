@@ -218,9 +218,14 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
     return str(best.encoding)
 
 
+# Chinese characters and punctuation, full-width forms: three bytes each in UTF-8. GB18030 text read as
+# UTF-8 gives two-byte characters (住 is D7 A1, a valid UTF-8 Hebrew letter) and invalid bytes instead.
+_CJK = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
 def _damaged_utf8(path: Path, bom: bool = False) -> str:
     """For a file that is not entirely UTF-8: raise when it is UTF-8 text with a few damaged bytes
-    (many valid multi-byte characters, few invalid sequences, or a UTF-8 BOM), naming the line of the
+    (many Chinese characters in UTF-8, few invalid sequences, or a UTF-8 BOM), naming the line of the
     first bad byte, rather than reading every Chinese character in it as GB18030 (which would store
     garbled names). Returns ``"gb18030"`` otherwise."""
     good = bad = 0
@@ -235,7 +240,7 @@ def _damaged_utf8(path: Path, bom: bool = False) -> str:
                 first_line = lines + text.count("\n", 0, text.index("\ufffd"))
             lines += text.count("\n")
             bad += errors
-            good += len(text) - len(text.encode("ascii", "ignore").decode()) - errors
+            good += len(_CJK.findall(text))
     if bom or good >= 10 * bad:
         raise file_error(
             path,
