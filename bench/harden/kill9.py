@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.ingest.kill9 import prepare, trial  # noqa: E402
+from tests.ingest.kill9 import DELAY_FACTOR, prepare, trial  # noqa: E402
 from tests.reliability import write_section  # noqa: E402
 
 import jingzhun.ingest  # noqa: E402  (loaded once, before the forks)
@@ -55,7 +55,8 @@ def main() -> int:
         problems += [f"{operation} #{i} (after {t.delay_s} s): {p}" for p in t.problems]
         print(f"{i + 1}/{len(plan)} {operation} {t}", flush=True)
     seconds = time.time() - started
-    columns = ["kills", "killed mid-work", "store before", "store after", "violations", "next completes"]
+    columns = ["kills", "killed mid-work", "store before", "store partly", "store after", "violations",
+               "next completes"]
     lines = [
         f"Command: `.venv/bin/python bench/harden/kill9.py --imports {args.imports} --runs {args.runs} "
         f"--handoffs {args.handoffs} --persons {args.persons} --seed {args.seed}` (part of `make harden`), "
@@ -63,7 +64,7 @@ def main() -> int:
         "",
         f"A synthetic county of {args.persons} people with two months of department files. Each trial copies a "
         "prepared data folder, starts the operation in a forked process and sends it SIGKILL after a random "
-        "delay between 0 and 1.1 × the time an uninterrupted run of it took "
+        f"delay between 0 and {DELAY_FACTOR} × the time an uninterrupted run of it took "
         f"(import {county.seconds.get('import', 0):.1f} s, run {county.seconds.get('run', 0):.1f} s, "
         f"handoff {county.seconds.get('handoff', 0):.1f} s), then checks the store and runs the operation again.",
         "",
@@ -78,6 +79,8 @@ def main() -> int:
     lines.append("| **total** | " + " | ".join(f"**{total[c]}**" for c in columns) + " |")
     lines += [
         "",
+        "*Store partly*: a folder of files is imported file by file; some files were imported, each whole. "
+        "*Killed mid-work*: the process was still running when killed (the others had finished). "
         "What is checked (`tests/ingest/kill9.py`): *import*: every ledger row has its Parquet files with "
         "the counts it records, files left without a ledger row appear in no current file list and in no "
         "report's periods, and the next import sweeps the killed import's work folder and ends with exactly "
