@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.ingest.hostile import PROBLEM_KINDS, generate, verify_isolated  # noqa: E402
+from tests.ingest.hostile import PROBLEM_KINDS, generate, soffice, verify_isolated  # noqa: E402
 from tests.reliability import write_section  # noqa: E402
 
 
@@ -86,7 +86,11 @@ def main() -> int:
         "named, two township sheets, households before members; `accounts`: bank accounts stored as "
         "numbers or written back by Excel; `values`: a year in a date column, `12,34`; `oversized`: one "
         "far cell (XFD1048576 and others) in a tiny workbook, a cell of up to 1.2 MB; `encodings`: GB18030 "
-        "whose first MiB is ASCII, UTF-16 with and without a BOM; `multiline`: quoted cells with line breaks.",
+        "whose first MiB is ASCII, UTF-8 with damaged bytes, UTF-16 with and without a BOM; `multiline`: quoted "
+        "cells with line breaks; `libreoffice` (only where `soffice` is installed"
+        + ("" if soffice() else ": NOT installed on this machine, so none")
+        + "): an Excel-shaped workbook re-saved by LibreOffice 7 and a CSV of ID numbers opened and saved "
+        "as xlsx by it (it turns all-digit ID numbers into numbers, as Excel does).",
         "",
         f"**Property-based fuzzing** (`JINGZHUN_FUZZ_EXAMPLES={args.fuzz_examples} .venv/bin/python -m pytest "
         f"tests/ingest/test_fuzz.py`): readers (CSV bytes with quotes, delimiters, NULs, BOMs and Excel's "

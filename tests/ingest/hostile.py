@@ -13,7 +13,8 @@ field).
 Workbooks are written as the programs departments use write them (:data:`FLAVOURS`): Excel (shared
 strings, ``r`` first), LibreOffice (``t="n"`` on numbers, shared strings), WPS (row spans, inline
 strings), the .NET Open XML SDK (``x:`` prefixes, no ``r`` attributes, inline strings), and two
-shapes other tools produce (attributes in another order, single quotes). Excel's damage is made the
+shapes other tools produce (attributes in another order, single quotes); where LibreOffice is installed
+(``soffice``), also workbooks it writes itself (:func:`_libreoffice`). Excel's damage is made the
 way Excel does it: an ID number or account stored as a number (15 significant digits), and that
 number written back to CSV as ``1.10105E+17`` or as digits ending in zeros. ID numbers come from the
 project's synthetic ID generator (:func:`jingzhun.synth.strings.id_numbers`); nothing is real.
@@ -531,6 +532,55 @@ def _multiline(out: Path, rng: random.Random, seed: int) -> Iterator[Hostile]:
     )
 
 
+def soffice() -> str | None:
+    """LibreOffice's command line, when installed (``apt-get install libreoffice-calc-nogui``)."""
+    import shutil
+
+    return shutil.which("soffice")
+
+
+def libreoffice_convert(source: Path, out_dir: Path, infilter: str | None = None) -> Path:
+    """``source`` opened and saved as xlsx by LibreOffice itself (headless)."""
+    import subprocess
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    profile = out_dir / ".lo-profile"
+    command = [str(soffice()), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}"]
+    if infilter:
+        command.append(f"--infilter={infilter}")
+    command += ["--convert-to", "xlsx", "--outdir", str(out_dir), str(source)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return out_dir / (source.stem + ".xlsx")
+
+
+def _libreoffice(out: Path, rng: random.Random, seed: int) -> Iterator[Hostile]:
+    """Workbooks written by LibreOffice itself (only where it is installed): an Excel-shaped workbook
+    re-saved, and a CSV of ID numbers opened and saved as xlsx (LibreOffice, like Excel, turns the
+    all-digit numbers into numbers and loses their last digits; those ending in X stay text)."""
+    if QUICK[0] or soffice() is None:
+        return
+    (out / "lo-src").mkdir(parents=True, exist_ok=True)
+    first = next(_xlsx_numeric_ids(out / "lo-src", rng, seed))
+    path = libreoffice_convert(first.path, out / "lo")
+    yield Hostile(path, "libreoffice/resaved", first.dataset, first.sheet, first.rows)
+    n = rng.randrange(8, 20)
+    rows = [claim_row(rng, seed * 1000 + i, idn, i + 2) for i, idn in enumerate(synthetic_ids(rng, n))]
+    for row in rows:
+        row.cells[5] = str(row.expect["total_cost"])  # no thousands separator: one CSV cell
+        if str(row.cells[2]).isdigit():
+            row.bad, row.expect = ("id_number", "id_scientific_notation"), {}
+    source = write_csv(out / "lo-src" / f"lo-csv-{seed}.csv", CLAIM_HEADER, rows)
+    path = libreoffice_convert(source, out / "lo", infilter="CSV:44,34,76,1")
+    sheet = _first_sheet(path)
+    yield Hostile(path, "libreoffice/from_csv", "medical_claim", sheet, rows)
+
+
+def _first_sheet(path: Path) -> str:
+    from jingzhun.ingest.readers import workbook_sheets
+
+    return next(iter(workbook_sheets(path)))
+
+
 KINDS: dict[str, Callable[[Path, random.Random, int], Iterator[Hostile]]] = {
     "xlsx_numeric_ids": _xlsx_numeric_ids,
     "csv_excel_ids": _csv_excel_ids,
@@ -541,6 +591,7 @@ KINDS: dict[str, Callable[[Path, random.Random, int], Iterator[Hostile]]] = {
     "oversized": _oversized,
     "encodings": _encodings,
     "multiline": _multiline,
+    "libreoffice": _libreoffice,
 }
 
 
