@@ -40,11 +40,17 @@ def main() -> int:
     started = time.time()
     county = prepare(work / "county", persons=args.persons, runs=bool(args.runs or args.handoffs))
     rng = random.Random(args.seed)
-    plan = ["import"] * args.imports + ["run"] * args.runs + ["handoff"] * args.handoffs
-    rng.shuffle(plan)
+    wanted = {"import": args.imports, "run": args.runs, "handoff": args.handoffs}
     stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     problems = []
-    for i, operation in enumerate(plan):
+    # until each operation has been killed mid-work as often as asked (at most twice as many kills)
+    i = 0
+    while True:
+        short = [op for op, n in wanted.items() if stats[op]["killed mid-work"] < n and stats[op]["kills"] < 2 * n]
+        if not short:
+            break
+        operation = rng.choice(short)
+        i += 1
         t = trial(county, operation, rng, i)
         s = stats[operation]
         s["kills"] += 1
@@ -64,9 +70,12 @@ def main() -> int:
         "",
         f"A synthetic county of {args.persons} people with two months of department files. Each trial copies a "
         "prepared data folder, starts the operation in a forked process and sends it SIGKILL after a random "
-        f"delay between 0 and {DELAY_FACTOR} × the time an uninterrupted run of it took "
-        f"(import {county.seconds.get('import', 0):.1f} s, run {county.seconds.get('run', 0):.1f} s, "
-        f"handoff {county.seconds.get('handoff', 0):.1f} s), then checks the store and runs the operation again.",
+        f"delay between 0 and {DELAY_FACTOR} × the time the latest uninterrupted run of it took (so that the "
+        "delays follow the load of the shared machine; at the end: "
+        f"import {county.seconds.get('import', 0):.1f} s, run {county.seconds.get('run', 0):.1f} s, "
+        f"handoff {county.seconds.get('handoff', 0):.1f} s), then checks the store and runs the operation "
+        f"again, until each operation was killed mid-work as often as asked ({args.imports} imports, "
+        f"{args.runs} runs, {args.handoffs} handoffs; at most twice as many kills).",
         "",
         "| operation | " + " | ".join(columns) + " |",
         "| --- | " + " | ".join("---:" for _ in columns) + " |",
