@@ -59,7 +59,7 @@ def main() -> int:
         s["violations"] += bool(t.problems)
         s["next completes"] += t.next_completes
         problems += [f"{operation} #{i} (after {t.delay_s} s): {p}" for p in t.problems]
-        print(f"{i + 1}/{len(plan)} {operation} {t}", flush=True)
+        print(f"{i} {operation} {t}", flush=True)
     seconds = time.time() - started
     columns = ["kills", "killed mid-work", "store before", "store partly", "store after", "violations",
                "next completes"]
