@@ -17,7 +17,7 @@ from jingzhun.ingest import import_file
 from jingzhun.ingest.readers import SheetScan, numeric_cells_by_column, workbook_sheets
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"libreoffice"}))  # soffice: make harden only
 def test_hostile_files_are_accepted_exactly_quarantined_or_refused(tmp_path: Path, kind: str) -> None:
     hostile.QUICK[0] = True
     try:
