@@ -41,8 +41,8 @@ test-fast: install
 bench: install
 	$(PY) bench/run_all.py $(BENCH_ARGS)
 
-# Hardening figures (docs/RELIABILITY.md): every script in bench/harden/ writes its own section; the
-# quick variants run in `make test`.
+# Hardening figures (docs/RELIABILITY.md): hostile files, fuzzing, kill -9, the access sweep, API fuzzing
+# and load (minutes); every script in bench/harden/ writes its own section. Quick variants run in `make test`.
 harden: install
 	for f in bench/harden/*.py; do $(PY) $$f || exit 1; done
 

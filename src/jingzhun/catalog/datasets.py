@@ -127,7 +127,7 @@ HOUSEHOLD = Dataset(
         F("house_grade", "危房级别", "house safety grade", "enum", enum="house_grade", aliases=("房屋等级",)),
         F("safe_water", "是否解决安全饮用水", "safe drinking water", "bool", aliases=("饮水安全",)),
         F("phone", "户联系电话", "household phone", pii=True, aliases=("联系电话",)),
-        F("bank_account", "银行账号", "bank account", pii=True, aliases=("开户账号", "一卡通账号")),
+        F("bank_account", "银行账号", "bank account", pii=True, aliases=("开户账号", "一卡通账号"), digit_id=True),
         F("first_identified", "首次识别时间", "first identified", "date"),
         F("exit_year", "脱贫年度", "year lifted out", "int", min=2014, max=2030),
         F("helper", "帮扶责任人", "assigned helper", aliases=("帮扶人",)),

@@ -19,6 +19,8 @@ class Field:
     header written in templates and exports; ``aliases`` are other headers people use (Chinese or
     English) that ingest accepts. ``enum`` names an entry of ``ENUMS`` (canonical Chinese labels).
     ``pii`` marks personal data that is masked or hidden for roles that may not see it.
+    ``digit_id`` marks an identifier written in digits (a bank account): a spreadsheet that stores it
+    as a number loses its last digits, so such a cell is refused (:mod:`jingzhun.ingest`).
     """
 
     name: str
@@ -32,6 +34,7 @@ class Field:
     max: float | None = None
     pii: bool = False
     doc: str = ""
+    digit_id: bool = False
 
     def headers(self) -> tuple[str, ...]:
         """Every header text that maps to this field."""

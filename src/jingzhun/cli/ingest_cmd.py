@@ -65,6 +65,12 @@ def register(app: typer.Typer) -> None:
             None, "--period", help="YYYY-MM; else from a YYYY-MM folder or the file name."
         ),
         user: str | None = typer.Option(None, "--user", help="Who imports (default: the OS user)."),
+        sheet: str | None = typer.Option(
+            None,
+            "--sheet",
+            help="The sheet of a workbook to import (hidden sheets are read only when named); by default "
+            "the one visible sheet with a recognised header.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Import department files: validate every row, store accepted rows, quarantine the rest."""
@@ -92,7 +98,9 @@ def register(app: typer.Typer) -> None:
                 if stage in ("done", "failed"):
                     bar.advance(overall)
 
-            results = import_files(data, files, dataset=dataset, period=period, user=user, progress=progress)
+            results = import_files(
+                data, files, dataset=dataset, period=period, user=user, progress=progress, sheet=sheet
+            )
             done = {Path(r.file) for r in results if r.status == "already_imported"}
             bar.update(overall, completed=len(files))
             for path in done:

@@ -183,6 +183,18 @@ def check(raw: object, today: dt.date | None = None) -> IdCheck:
     return IdCheck(text, value, True, None, upgraded)
 
 
+def looks_excel_rounded(raw: object) -> bool:
+    """True for 18 digits ending in ``000``: what Excel writes back for an ID number it stored as a
+    number (15 significant digits, then zeros). About one in eleven such numbers still passes the
+    check digit, so an import must refuse them rather than store someone else's number.
+
+    >>> looks_excel_rounded("110105194912310000"), looks_excel_rounded("11010519491231002X")
+    (True, False)
+    """
+    value = normalise(raw)
+    return len(value) == 18 and value.isdigit() and value.endswith("000")
+
+
 def is_valid(raw: object) -> bool:
     """True when the number is a valid 18-digit number or an upgradable 15-digit one.
 

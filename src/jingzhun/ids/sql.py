@@ -160,6 +160,12 @@ def reason_sql(n: str, g: str, k: str, c: str) -> str:
     )
 
 
+def excel_rounded_sql(g: str, k: str, c: str) -> str:
+    """SQL: an 18-digit number ending in ``000`` (shape ``g``, key ``k``, last value ``c``), as Excel
+    writes back a number it kept to 15 significant digits (:func:`jingzhun.ids.looks_excel_rounded`)."""
+    return f"coalesce({g} = 18 AND {c} = 0 AND {k} % 100 = 0, false)"
+
+
 def upgrade_sql(n: str, g: str, k: str) -> str:
     """The 18-character form of a well-formed number (valid or not); NULL otherwise."""
     return (

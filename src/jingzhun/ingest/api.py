@@ -12,11 +12,12 @@ import contextlib
 import datetime as dt
 import getpass
 import hashlib
+import os
 import re
-import tempfile
+import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -122,6 +123,49 @@ def default_user() -> str:
         return "unknown"
 
 
+WORK_DIR = "tmp"
+_WORK_PREFIX = "ingest-"
+
+
+@contextlib.contextmanager
+def work_folder(root: Path) -> Iterator[Path]:
+    """A private temporary folder for one import (transcoded CSV copies, DuckDB's spill files) inside
+    the data folder, ``tmp/ingest-<pid>-<random>``: removed when the import ends, however it ends, and
+    by :func:`sweep_work_folders` after a killed process (whose pid is gone)."""
+    base = root / WORK_DIR
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"{_WORK_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_work_folders(root: str | Path) -> list[Path]:
+    """Remove the work folders of imports whose process no longer runs (killed); returns them."""
+    base = Path(root) / WORK_DIR
+    removed: list[Path] = []
+    if not base.is_dir():
+        return removed
+    for path in base.glob(f"{_WORK_PREFIX}*"):
+        pid = path.name[len(_WORK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _connect(
     workdir: Path, threads: int | None = None, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -139,14 +183,32 @@ def _connect(
 
 
 def _pick_sheet(
-    con: duckdb.DuckDBPyConnection, path: Path, dataset: str | None, workdir: Path
+    con: duckdb.DuckDBPyConnection, path: Path, dataset: str | None, workdir: Path, sheet: str | None = None
 ) -> tuple[readers.RawSheet, headers.HeaderMatch]:
+    """The one sheet to import: among the sheets read (hidden ones only when named), those whose header
+    is recognised qualify; two or more qualifying sheets are refused, naming them (the user names one
+    with ``sheet``), so a second township's sheet or a household sheet before the member sheet is
+    never silently left out."""
     first_error: FileLevelError | None = None
-    for sheet in readers.iter_sheets(con, path, workdir):
+    found: list[tuple[readers.RawSheet, headers.HeaderMatch]] = []
+    for raw in readers.iter_sheets(con, path, workdir, sheet):
         try:
-            return sheet, headers.detect(sheet.head, sheet.head_rows, str(path), sheet.sheet, dataset)
+            found.append((raw, headers.detect(raw.head, raw.head_rows, str(path), raw.sheet, dataset)))
         except FileLevelError as exc:
             first_error = first_error or exc
+    if len(found) > 1:
+        names_zh = "、".join(f"「{s.sheet}」（{m.dataset.zh}）" for s, m in found)
+        names_en = ", ".join(f"{s.sheet!r} ({m.dataset.name})" for s, m in found)
+        raise FileLevelError(
+            f"工作簿中有 {len(found)} 张工作表都可以导入：{names_zh}；请合并为一张，或指定要导入的工作表 "
+            f"({len(found)} sheets could be imported: {names_en}; merge them into one sheet or name the "
+            "sheet to import)",
+            Location(str(path)),
+            hint="jingzhun import --sheet NAME (one import per sheet); sheets of a full register extract "
+            "must be merged, because each import of it replaces the previous one",
+        )
+    if found:
+        return found[0]
     if first_error:
         raise first_error
     raise readers.file_error(path, "文件为空（没有数据行）", "the file is empty (no data rows)")
@@ -191,6 +253,7 @@ def import_file(
     *,
     threads: int | None = None,
     memory_limit: str | None = None,
+    sheet: str | None = None,
 ) -> ImportResult:
     """Import one file. Raises :class:`FileLevelError` when the file as a whole is unusable (nothing is
     stored then); returns the counts otherwise, or ``already_imported`` for content seen before.
@@ -198,6 +261,8 @@ def import_file(
     A file with a header and no data rows is a valid, empty increment (a month without events).
     ``threads`` and ``memory_limit`` are handed to DuckDB (default: all cores, 80% of the memory).
     ``ImportResult.seconds`` has the seconds of each stage (hash, read, check, count, duplicates, write).
+    ``sheet`` names the sheet of a workbook to import (a hidden one too); by default the one visible
+    sheet whose header is recognised.
     """
     path = Path(path)
     report = progress or (lambda _f, _s, _x: None)
@@ -213,6 +278,9 @@ def import_file(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     content_hash = file_hash(path)
+    if sheet is not None:
+        # one sheet named out of a workbook: that sheet of this content is what was imported
+        content_hash = hashlib.sha256(f"{content_hash}\0sheet\0{sheet}".encode()).hexdigest()
     seconds["hash"] = time.perf_counter() - started
     store = ledger.store_for(folder.root)
     try:
@@ -221,20 +289,20 @@ def import_file(
             if existing:
                 return _already(path, existing)
         with (
-            tempfile.TemporaryDirectory(prefix="jz-ingest-") as tmp,
-            contextlib.closing(_connect(Path(tmp), threads, memory_limit)) as con,
+            work_folder(folder.root) as tmp,
+            contextlib.closing(_connect(tmp, threads, memory_limit)) as con,
         ):
             report(path, "read", 0.05)
             started = time.perf_counter()
-            sheet, match = _pick_sheet(con, path, dataset, Path(tmp))
+            raw, match = _pick_sheet(con, path, dataset, tmp, sheet)
             seconds["read"] = time.perf_counter() - started
             ds = match.dataset
             existing = ledger.find_existing(store, content_hash, ds.name, period)
             if existing:
                 return _already(path, existing)
             report(path, "validate", 0.45)
-            checked = _check(con, sheet, match, dataset)
-            sheet, match = checked.sheet, checked.match
+            checked = _check(con, raw, match, dataset)
+            raw, match = checked.sheet, checked.match
             ds = match.dataset
             seconds.update(checked.seconds)
             import_id = new_import_id()
@@ -248,7 +316,7 @@ def import_file(
                 dataset=ds.name,
                 period=period,
                 import_id=import_id,
-                sheet=sheet.sheet,
+                sheet=raw.sheet,
                 rows_in=checked.rows_in,
                 rows_accepted=checked.rows_accepted,
                 rows_quarantined=checked.rows_quarantined,
@@ -263,7 +331,7 @@ def import_file(
                 content_hash=content_hash,
                 dataset=ds.name,
                 period=period,
-                sheet=sheet.sheet,
+                sheet=raw.sheet,
                 rows_in=checked.rows_in,
                 rows_accepted=checked.rows_accepted,
                 rows_quarantined=checked.rows_quarantined,
@@ -382,10 +450,12 @@ def import_files(
     *,
     threads: int | None = None,
     memory_limit: str | None = None,
+    sheet: str | None = None,
 ) -> list[ImportResult]:
     """Import files and folders; a file that fails as a whole is reported with ``status='failed'`` and
     its error, and the others go on."""
     ledger.sweep_orphans(data_root)
+    sweep_work_folders(data_root)
     results = []
     for path in expand_paths(paths):
         try:
@@ -399,6 +469,7 @@ def import_files(
                     progress,
                     threads=threads,
                     memory_limit=memory_limit,
+                    sheet=sheet,
                 )
             )
         except JingzhunError as exc:

@@ -92,7 +92,7 @@ def macro_sql() -> list[str]:
         "WHEN regexp_matches(n, '^(?:\\d{4}-\\d{1,2}-\\d{1,2})$') "
         "THEN CAST(try_strptime(n, '%Y-%m-%d') AS DATE) "
         "WHEN regexp_matches(n, '^(?:\\d{8})$') THEN CAST(try_strptime(n, '%Y%m%d') AS DATE) "
-        "WHEN regexp_matches(n, '^(?:\\d{4,5}(\\.\\d+)?)$') "
+        "WHEN regexp_matches(n, '^(?:\\d{5}(\\.\\d+)?)$') "
         "THEN DATE '1899-12-30' + TRY_CAST(floor(TRY_CAST(n AS DOUBLE)) AS INTEGER) END",
         "CREATE OR REPLACE MACRO jz_date_r(d) AS CASE WHEN d BETWEEN DATE '1850-01-01' AND DATE '2100-12-31' "
         "THEN d END",
@@ -173,6 +173,10 @@ def _in_range(d: str) -> str:
     return f"CASE WHEN {d} BETWEEN {_DATE_LO} AND {_DATE_HI} THEN {d} END"
 
 
+_GROUPED = "'[+-]?[0-9]{1,3}(,[0-9]{3})+(\\.[0-9]+)?'"
+_GROUPED_ANY = "'[+-]?[0-9]{1,3}([,，][0-9]{3})+(\\.[0-9]*)?'"
+
+
 def fast_helpers(f: Field, c: str, h: str) -> list[str]:
     """Columns (``expr AS name``, names starting with ``h``) that the fast path of ``f`` needs; computed
     one stage before it."""
@@ -198,7 +202,8 @@ def fast_sql(f: Field, c: str, h: str) -> str | None:
             return f"CASE WHEN regexp_full_match({c}, '[+-]?[0-9]{{1,18}}') THEN CAST({c} AS BIGINT) END"
         case "decimal":
             return (
-                f"CASE WHEN contains({c}, ',') THEN TRY_CAST(replace({c}, ',', '') AS DECIMAL(18,2)) "
+                f"CASE WHEN contains({c}, ',') THEN CASE WHEN regexp_full_match({c}, {_GROUPED}) "
+                f"THEN TRY_CAST(replace({c}, ',', '') AS DECIMAL(18,2)) END "
                 f"ELSE TRY_CAST({c} AS DECIMAL(18,2)) END"
             )
         case "date":
@@ -213,7 +218,7 @@ def fast_sql(f: Field, c: str, h: str) -> str | None:
             return (
                 f"CASE WHEN {h}d IS NOT NULL THEN {_in_range(f'{h}d')} "
                 f"WHEN {q} IS NOT NULL THEN {ymd} "
-                f"WHEN strlen({c}) <= 5 AND regexp_full_match({c}, '[0-9]{{4,5}}') THEN {_in_range(serial)} "
+                f"WHEN strlen({c}) = 5 AND regexp_full_match({c}, '[0-9]{{5}}') THEN {_in_range(serial)} "
                 f"WHEN contains({c}, '年') AND regexp_full_match({c}, '[0-9]{{4}}年[0-9]{{1,2}}月[0-9]{{1,2}}日') "
                 f"THEN {_in_range(zh)} END"
             )
@@ -248,7 +253,10 @@ def norm_sql(f: Field, t: str) -> str:
         case "int" | "decimal":
             slow = f"regexp_replace(jz_fw({t}), '[,，\\s¥￥元]', '', 'g')"
             plain = f"replace(replace({t}, ',', ''), ' ', '')"
-            return f"CASE WHEN strlen({t}) = length({t}) THEN {plain} ELSE {slow} END"
+            # a comma must separate thousands (1,234.50): 12,34 is not 1234 (it may be a decimal comma)
+            grouped = f"regexp_full_match(regexp_replace(jz_fw({t}), '[\\s¥￥元]', '', 'g'), {_GROUPED_ANY})"
+            misplaced = f"(contains({t}, ',') OR contains({t}, '，')) AND NOT {grouped}"
+            return f"CASE WHEN {misplaced} THEN {t} WHEN strlen({t}) = length({t}) THEN {plain} ELSE {slow} END"
         case "date":
             return f"CASE WHEN TRY_CAST({t} AS DATE) IS NULL THEN jz_date_n({t}) END"
         case "month":
@@ -307,6 +315,7 @@ _TYPE_RULE = {
     "region_code": "region_code",
 }
 
+MAX_CELL = 32_767  # the most characters an Excel cell holds
 CODES: list[str] = list(RULES)
 """Rule codes by number: the check table stores the number (one byte) of the rule a cell broke."""
 
@@ -338,11 +347,17 @@ def error_sql(f: Field, t: str, v: str, r: str | None = None, numeric_flag: str 
     numbers in xlsx) is a boolean column saying the cell was stored as a number.
     """
     required = code("required") if f.required else "NULL"
-    if f.type == "id_number":
+    if f.type == "id_number" and r is not None:
         flag = f"WHEN {numeric_flag} THEN {code('id_scientific_notation')} " if numeric_flag else ""
         return f"CASE WHEN {t} IS NULL THEN {required} {flag}WHEN {r} IS NOT NULL THEN {id_rule_sql(r)} END"
     if f.type == "string":
-        return f"CASE WHEN {t} IS NULL THEN {required} END"
+        lost = ""
+        if f.digit_id:
+            # Excel's forms of a long number: 6.22848E+18, 6228480402564890000 (15 digits, then zeros)
+            shapes = "'^[0-9]+(\\.[0-9]+)?[eE][+-]?[0-9]+$|^[0-9]+\\.[0-9]+$|^[0-9]{15}0{2,}$'"
+            lost = f"WHEN regexp_matches({t}, {shapes}) THEN {code('digits_lost')} "
+        too_long = f"WHEN strlen({t}) > {MAX_CELL} AND length({t}) > {MAX_CELL} THEN {code('too_long')} "
+        return f"CASE WHEN {t} IS NULL THEN {required} {too_long}{lost}END"
     checks = f"WHEN {v} IS NULL THEN {code(_TYPE_RULE[f.type])} "
     if f.type in ("int", "decimal") and (f.min is not None or f.max is not None):
         lo = f"{v} < {f.min}" if f.min is not None else "false"

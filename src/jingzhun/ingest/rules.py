@@ -32,7 +32,24 @@ RULES: dict[str, tuple[str, str]] = {
         "region code must have 12 digits (or 6 for a county)",
     ),
     "duplicate": ("与第 {first} 行重复（{key}）", "duplicate of row {first} ({key})"),
+    "digits_lost": (
+        "账号被表格软件存成了数字（科学计数法或末尾补0），后几位已丢失，无法恢复，请将该列设为文本后重新导出",
+        "the account number was stored as a number by the spreadsheet (scientific notation or trailing "
+        "zeros); its last digits are lost: set the column to text and export again",
+    ),
+    "too_long": (
+        "内容超过 32767 个字符（一个 Excel 单元格的上限）",
+        "longer than 32,767 characters (the most an Excel cell holds)",
+    ),
     **{f"id_{code}": texts for code, texts in REASONS.items()},
+    # not a reason of jingzhun.ids.check (the number may be genuine): ingest refuses it all the same,
+    # because Excel writes this shape back for every ID number it stored as a number
+    "id_excel_rounded": (
+        "证件号码末三位是 000：Excel 把它当作数字只保留了前15位，后3位被改成了0（原号码已丢失，无法恢复），"
+        "请将该列设为文本后重新导出",
+        "the ID number ends in 000: Excel stored it as a number, kept its first 15 digits and wrote "
+        "zeros for the last 3 (the real number is lost): set the column to text and export again",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from jingzhun.catalog import Dataset, Field
+from jingzhun.ids.sql import excel_rounded_sql
 from jingzhun.ids.sql import stages as id_stages
 from jingzhun.ingest.coerce import (
     CODES,
@@ -77,7 +78,7 @@ def _id_is_soft(ds: Dataset) -> bool:
     return ds.kind == "feed"
 
 
-_HARD_ID = ("required", "id_scientific_notation")
+_HARD_ID = ("required", "id_scientific_notation", "id_excel_rounded")
 
 
 class _Stages:
@@ -112,7 +113,10 @@ def _field_stages(st: _Stages, i: int, f: Field, col: int, soft_id: bool, fast: 
         st.add(3, f"CASE WHEN {q} THEN {c} ELSE {id_text_sql(t)} END AS s_{i}")
         for level, exprs in enumerate(id_stages(f"s_{i}", f"i{i}", q if fast else None), start=4):
             st.add(level, *exprs)
-        r = f"i{i}_r"
+        # Excel's rounding (15 digits, then 000) is refused even where the check digit happens to pass
+        rounded = excel_rounded_sql(f"i{i}_g", f"i{i}_k", f"i{i}_c")
+        st.add(9, f"CASE WHEN {rounded} THEN 'excel_rounded' ELSE i{i}_r END AS i{i}_rx")
+        r = f"i{i}_rx"
         err = error_sql(f, t, "", r)
         st.add(10, f"CASE WHEN {r} IS NULL THEN i{i}_u END AS {v}", f"{err} AS {e}_all")
         keep = [v, e]
@@ -264,20 +268,22 @@ def spare_used(con: duckdb.DuckDBPyConnection, checked: Checked) -> int | None:
 def _mark_numeric_ids(
     con: duckdb.DuckDBPyConnection, sheet: RawSheet, chk: str, fields: list, soft: bool
 ) -> None:
-    """Reject the rows whose ID-number cell was stored as a number (xlsx): its last digits are lost.
+    """Reject the rows whose ID-number (or bank account) cell was stored as a number (xlsx): its last
+    digits are lost.
     Done in place after the check, so that the check itself has no join (joins lose the file order)."""
-    numeric = sheet.numeric_rows([col for f, col in fields if f.type == "id_number"])
+    numeric = sheet.numeric_rows([col for f, col in fields if f.type == "id_number" or f.digit_id])
     for i, (f, col) in enumerate(fields):
         rows = numeric.get(col)
-        if f.type != "id_number" or rows is None or not len(rows):
+        if not (f.type == "id_number" or f.digit_id) or rows is None or not len(rows):
             continue
         name = f"{sheet.table}_num{i}"
         con.register(f"{name}_arrow", pa.table({"_row": pa.array(rows, pa.int64())}))
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
         con.unregister(f"{name}_arrow")
-        warning = f", w_{i} = NULL" if soft else ""
+        warning = f", w_{i} = NULL" if soft and f.type == "id_number" else ""
+        rule = code("id_scientific_notation") if f.type == "id_number" else code("digits_lost")
         con.execute(
-            f"UPDATE {chk}_t SET e_{i} = {code('id_scientific_notation')}{warning}, _ok = false "
+            f"UPDATE {chk}_t SET e_{i} = {rule}{warning}, _ok = false "
             f"WHERE _row IN (SELECT _row FROM {name})"
         )
 
@@ -337,6 +343,7 @@ def accepted_sql(checked: Checked, import_id: str, period: str) -> str:
 
 
 _TYPE_RULES = {
+    "string": ("too_long", "digits_lost"),
     "enum": ("enum",),
     "int": ("integer", "range"),
     "decimal": ("number", "range"),

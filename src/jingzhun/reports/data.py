@@ -4,7 +4,6 @@ through the monthly run's snapshot instead)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
@@ -12,20 +11,18 @@ import duckdb
 from jingzhun.sqltext import literal as sql_str  # noqa: F401  (used by reports and pages)
 from jingzhun.store import DataFolder
 
-_PERIOD_DIR = re.compile(r"^period=(\d{4}-\d{2})$")
-
 
 def periods_of(root: str | Path, dataset: str) -> list[str]:
-    """The periods for which ``dataset`` has Parquet files, sorted."""
-    base = DataFolder(root).dataset_dir(dataset)
-    if not base.is_dir():
+    """The periods for which ``dataset`` has an import in the ledger whose file is there, sorted. Files
+    without a ledger row (left by a killed import until they are swept) are never counted."""
+    from jingzhun.ingest.ledger import DONE, accepted_file, list_imports
+
+    if not DataFolder(root).dataset_dir(dataset).is_dir():
         return []
-    out = []
-    for child in base.iterdir():
-        m = _PERIOD_DIR.match(child.name)
-        if m and any(child.glob("*.parquet")):
-            out.append(m.group(1))
-    return sorted(out)
+    found = {
+        r.period for r in list_imports(root, dataset) if r.status == DONE and accepted_file(root, r).exists()
+    }
+    return sorted(found)
 
 
 def latest_period(root: str | Path, dataset: str, period: str | None = None) -> str | None:

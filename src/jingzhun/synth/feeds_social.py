@@ -201,7 +201,7 @@ def _new_id_numbers(ctx: Ctx, birth: np.ndarray, sex: np.ndarray) -> pa.Array:
         taken_keys = np.sort(pop.p["birth"].astype("datetime64[D]").astype(np.int64) * 1000 + seqs)
     k = len(birth)
     day = birth.astype("datetime64[D]").astype(np.int64)
-    seq = rng.integers(0, 500, k) * 2 + (sex == 0)
+    seq = people.sequence_numbers(rng.integers(0, 500, k), sex)  # never x00: no number ends in 000
     for _ in range(50):
         key = day * 1000 + seq
         pos = np.minimum(np.searchsorted(taken_keys, key), len(taken_keys) - 1)
@@ -210,7 +210,7 @@ def _new_id_numbers(ctx: Ctx, birth: np.ndarray, sex: np.ndarray) -> pa.Array:
         clash[np.setdiff1d(np.arange(k), first)] = True
         if not clash.any():
             break
-        seq = np.where(clash, rng.integers(0, 500, k) * 2 + (sex == 0), seq)
+        seq = np.where(clash, people.sequence_numbers(rng.integers(0, 500, k), sex), seq)
     new = np.sort(day * 1000 + seq)
     ctx.cache["id_keys"] = np.insert(taken_keys, np.searchsorted(taken_keys, new), new)
     return id_numbers(np.full(k, pop.county_code6), birth, seq)

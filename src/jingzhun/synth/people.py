@@ -92,10 +92,21 @@ def age_at(birth: np.ndarray, day: np.datetime64 | np.ndarray) -> np.ndarray:
     return np.floor((day - birth).astype(np.int64) / 365.25).astype(np.int64)
 
 
+def sequence_numbers(draw: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """3-digit ID sequence numbers from draws in [0, 500): odd for men, even for women, never ``x00``
+    (a number ending in ``000`` looks like one Excel rounded, which ingest refuses).
+
+    >>> sequence_numbers(np.array([0, 50, 7]), np.array([1, 1, 0])).tolist()
+    [2, 102, 15]
+    """
+    draw = np.where(draw % 50 == 0, draw + 1, draw)
+    return draw * 2 + (sex == 0)
+
+
 def unique_sequences(rng: np.random.Generator, birth: np.ndarray, sex: np.ndarray) -> np.ndarray:
     """3-digit ID sequence numbers (odd for men) unique per birth date, so no two people share a number."""
     n = len(birth)
-    seq = rng.integers(0, 500, size=n) * 2 + (sex == 0)
+    seq = sequence_numbers(rng.integers(0, 500, size=n), sex)
     day = birth.astype(np.int64)
     for _ in range(50):
         key = day * 1000 + seq
@@ -105,7 +116,7 @@ def unique_sequences(rng: np.random.Generator, birth: np.ndarray, sex: np.ndarra
         dup = np.ones(n, dtype=bool)
         dup[first] = False
         k = int(dup.sum())
-        seq[dup] = rng.integers(0, 500, size=k) * 2 + (sex[dup] == 0)
+        seq[dup] = sequence_numbers(rng.integers(0, 500, size=k), sex[dup])
     raise RuntimeError("could not make ID numbers unique")  # pragma: no cover
 
 
