@@ -282,14 +282,21 @@ def _busiest_village(data, township: str) -> str:
 
     store = open_store(f"sqlite:///{(data / 'ops.sqlite').resolve()}", upgrade=False)
     try:
-        with store.session() as s:
-            return s.execute(
-                select(MonitoringCase.village_code)
-                .where(MonitoringCase.village_code.startswith(township[:9]))
-                .group_by(MonitoringCase.village_code)
-                .order_by(func.count().desc())
-                .limit(1)
-            ).scalar_one()
+        # the run's worker hands its alerts over after the ledger says done: wait for the cases
+        deadline = time.monotonic() + 180
+        while True:
+            with store.session() as s:
+                found = s.execute(
+                    select(MonitoringCase.village_code)
+                    .where(MonitoringCase.village_code.startswith(township[:9]))
+                    .group_by(MonitoringCase.village_code)
+                    .order_by(func.count().desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+            if found is not None or time.monotonic() > deadline:
+                assert found is not None, "the run handed no alert of the township over to a case"
+                return str(found)
+            time.sleep(1)
     finally:
         store.dispose()
 

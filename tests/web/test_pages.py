@@ -129,10 +129,10 @@ def test_household_page_shows_members_flags_conflicts_records_and_unmasks_only_w
     assert [m[0] for m in members] == ["张三", "李四"] and members[0][1] == "5201**********001X"
     # the explanation names the department records counted, their dates and the file that brought them
     assert d.body_rows("flags") == [
-        ["新发重大疾病", "风险触发", "住院自付2.3万元JS1：日期 2025-01-20，2025-02 报送（medical_claim.csv）"]
+        ["新发重大疾病", "风险触发", "住院自付2.3万元JS1：日期 2025-01-20，2025-02 报送（医保结算2025.csv）"]
     ]
     en = web.doc("cun", "/households/H1?lang=en")
-    assert "JS1: dated 2025-01-20, received in 2025-02 (medical_claim.csv)" in str(en.body_rows("flags"))
+    assert "JS1: dated 2025-01-20, received in 2025-02 (医保结算2025.csv)" in str(en.body_rows("flags"))
     assert "低保对象候选" in d.text
     assert d.body_rows("conflicts") == [["已死亡人员仍在册", "李四已死亡但仍在家庭成员名单中"]]
     assert d.body_rows("records")[0][:2] == ["医保结算", "JS1"]

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jingzhun.auth import create_user
+from jingzhun.catalog import DATASETS
 from jingzhun.ops import open_store
 from jingzhun.ops.models import ImportRecord, RunRecord
 from jingzhun.settings import Settings
@@ -281,7 +282,7 @@ def setup(root: Path):
             s.add(
                 ImportRecord(
                     id=import_id,
-                    file_name=f"{name}.csv",
+                    file_name=f"{DATASETS[name].zh}2025.csv",  # as departments name them
                     content_hash=f"hash-{name}",
                     dataset=name,
                     period=period,
