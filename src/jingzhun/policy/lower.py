@@ -564,16 +564,7 @@ def latest_order(source: str, alias: str) -> exp.Expr:
     >>> latest_order("housing_safety", "s").sql("duckdb")
     "CAST(s.assess_date AS TEXT) || '|' || COALESCE(s._arrived, '') || '|' || s.record_id"
     """
-    df = schema.date_field(source)
-    assert df is not None
-    when: exp.Expr = exp.column(df[0], table=alias)
-    if df[1] != "month":
-        when = exp.cast(when, "VARCHAR")
-    return exp.Concat(expressions=[
-        when, exp.Literal.string("|"),
-        exp.Coalesce(this=exp.column(schema.ARRIVED, table=alias), expressions=[exp.Literal.string("")]),
-        exp.Literal.string("|"), exp.column("record_id", table=alias),
-    ])
+    return _joined([_date_text(source, alias), _text(schema.ARRIVED, alias), exp.column("record_id", table=alias)])
 
 
 def received_text(source: str, alias: str) -> exp.Expr:
@@ -583,17 +574,31 @@ def received_text(source: str, alias: str) -> exp.Expr:
     "s.record_id || '|' || CAST(s.issue_date AS TEXT) || '|' || COALESCE(s._arrived, '')
      || '|' || COALESCE(s._import_id, '')"
     """
+    return _joined([
+        exp.column("record_id", table=alias), _date_text(source, alias), _text(schema.ARRIVED, alias),
+        _text("_import_id", alias),
+    ])
+
+
+def _date_text(source: str, alias: str) -> exp.Expr:
+    """A feed record's own date as text (``YYYY-MM-DD``, or the month ``YYYY-MM`` as it is)."""
     df = schema.date_field(source)
     assert df is not None
     when: exp.Expr = exp.column(df[0], table=alias)
-    if df[1] != "month":
-        when = exp.cast(when, "VARCHAR")
-    return exp.Concat(expressions=[
-        exp.column("record_id", table=alias), exp.Literal.string("|"), when, exp.Literal.string("|"),
-        exp.Coalesce(this=exp.column(schema.ARRIVED, table=alias), expressions=[exp.Literal.string("")]),
-        exp.Literal.string("|"),
-        exp.Coalesce(this=exp.column("_import_id", table=alias), expressions=[exp.Literal.string("")]),
-    ])
+    return when if df[1] == "month" else exp.cast(when, "VARCHAR")
+
+
+def _text(column: str, alias: str) -> exp.Expr:
+    """A bookkeeping column as text, empty when missing (a NULL would blank the whole concatenation)."""
+    return exp.Coalesce(this=exp.column(column, table=alias), expressions=[exp.Literal.string("")])
+
+
+def _joined(parts: list[exp.Expr]) -> exp.Expr:
+    """``a || '|' || b || …``."""
+    items: list[exp.Expr] = []
+    for part in parts:
+        items += [exp.Literal.string("|"), part] if items else [part]
+    return exp.Concat(expressions=items)
 
 
 def _row_kind(lv: _Level) -> str:
